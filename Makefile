@@ -1,0 +1,58 @@
+# 帮您办 back-office. `make run` and `make test` do all their own set-up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+.PHONY: run test seed babel babel-extract babel-compile lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when a requirements file changed.
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+deps: $(VENV)/.installed
+
+babel-compile: deps
+	$(BIN)/pybabel compile --use-fuzzy -d translations -f >/dev/null
+
+## Re-extract messages and update the zh and en catalogs (then translate zh, and run `make babel-compile`).
+babel-extract: deps
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k N_ -o translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python -m app.i18n fill-english translations/en/LC_MESSAGES/messages.po
+
+babel: babel-extract babel-compile
+
+migrate: deps
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed --demo
+
+run: babel-compile seed
+	@echo "Serving on http://$(HOST):$(PORT)/  (demo logins above)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: deps
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: babel-compile lint
+	$(BIN)/python -m pytest -q
+
+bench: deps
+	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b; done || echo "no benchmarks yet"
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,53 @@
+"""帮您办 back-office: the application factory and its registrations."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+
+import config
+from app import cli
+from app.extensions import db, migrate
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app: config, database, FAB with our security manager, views, public pages, CLI."""
+    app = Flask(__name__, instance_path=str(config.INSTANCE_DIR))
+    app.config.from_object(config)
+    app.config.setdefault("SEEDS_DIR", str(config.BASE_DIR / "seeds"))
+    app.config.setdefault("DEMO_PASSWORD", os.environ.get("DEMO_PASSWORD"))
+    app.config.update(overrides or {})
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _install_secret(Path(app.instance_path) / "secret_key")
+
+    from app import models  # noqa: F401  (registers every table on the metadata)
+    from app.views import register_context, register_public, register_views
+    from app.views.home import HomeView
+    from app.views.org import StaffSecurityManager
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config.BASE_DIR / "migrations"), render_as_batch=True)
+    with app.app_context():
+        appbuilder = AppBuilder(security_manager_class=StaffSecurityManager, indexview=HomeView)
+        appbuilder.init_app(app, db.session)
+        register_views(appbuilder)
+    register_public(app)
+    register_context(app)
+    cli.init_app(app)
+    return app
+
+
+def _install_secret(path: Path) -> str:
+    """A secret key generated once per install and kept in the instance folder (never in the repo)."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    key = secrets.token_hex(32)
+    path.write_text(key, encoding="utf-8")
+    path.chmod(0o600)
+    return key

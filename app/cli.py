@@ -1,0 +1,29 @@
+"""`flask seed`: load reference data and sync roles; `--demo` adds demo users and prints their logins."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from app.services.roles import sync_roles
+from app.services.seeding import demo_password, seed_demo, seed_reference
+
+
+@click.command("seed")
+@click.option("--demo", is_flag=True, help="Also create the demo users (password from DEMO_PASSWORD or generated).")
+def seed_command(demo: bool) -> None:
+    """Load regions, departments, the catalog and roles; run twice, same rows."""
+    roles = sync_roles()
+    report = seed_reference()
+    added = ", ".join(f"{k}: {v}" for k, v in report.created.items()) or "nothing new"
+    click.echo(f"Reference data loaded ({added}); roles synced ({sum(roles.added.values())} permissions added).")
+    if demo:
+        password = demo_password()
+        logins = seed_demo(password)
+        click.echo(f"Demo logins (password for all: {password}):")
+        for username, role, region in logins:
+            click.echo(f"  {username:<20} {role:<11} {region}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(seed_command)

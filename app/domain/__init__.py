@@ -1,0 +1,1 @@
+"""Pure domain: enums, rules and tables. Imports nothing from Flask or the database."""

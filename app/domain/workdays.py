@@ -1,0 +1,73 @@
+"""Statutory working-day arithmetic on China's calendar, with 调休 make-up days and local overrides."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import chinese_calendar
+from chinese_calendar import constants as _cc
+
+from app.domain.errors import UnknownCalendarYear
+
+# Years chinesecalendar ships holidays for; outside them it raises, and so do we.
+BUILTIN_YEARS: frozenset[int] = frozenset(d.year for d in _cc.holidays) | frozenset(d.year for d in _cc.workdays)
+
+
+def builtin_is_workday(day: dt.date) -> bool:
+    """chinesecalendar's answer for a year it ships; raises UnknownCalendarYear otherwise."""
+    if day.year not in BUILTIN_YEARS:
+        raise UnknownCalendarYear(day.year)
+    return bool(chinese_calendar.is_workday(day))
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Which days are working days: entered overrides first, then entered years, then the built-in data.
+
+    `overrides` maps a date to True (working day) or False (day off); `entered_years` are the years whose
+    whole schedule an administrator has entered, where any day not overridden follows Monday–Friday.
+    A year that is neither built in nor entered is unknown: asking about it raises, never guesses.
+    """
+
+    overrides: Mapping[dt.date, bool] = field(default_factory=dict)
+    entered_years: frozenset[int] = frozenset()
+    builtin: Callable[[dt.date], bool] = builtin_is_workday
+
+    def knows_year(self, year: int) -> bool:
+        return year in self.entered_years or year in BUILTIN_YEARS
+
+    def missing_years(self, years: Iterable[int]) -> list[int]:
+        return sorted(y for y in set(years) if not self.knows_year(y))
+
+    def is_workday(self, day: dt.date) -> bool:
+        if day in self.overrides:
+            return self.overrides[day]
+        if day.year in self.entered_years:
+            return day.weekday() < 5
+        return self.builtin(day)
+
+    def add_working_days(self, start: dt.date, days: int) -> dt.date:
+        """The `days`-th working day after `start` (start itself not counted); 0 gives `start`."""
+        if days < 0:
+            raise ValueError("days must not be negative")
+        current = start
+        remaining = days
+        while remaining:
+            current += dt.timedelta(days=1)
+            if self.is_workday(current):
+                remaining -= 1
+        return current
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days in (start, end]; negative when end is before start."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        count = 0
+        current = start
+        while current < end:
+            current += dt.timedelta(days=1)
+            if self.is_workday(current):
+                count += 1
+        return count

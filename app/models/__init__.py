@@ -1,0 +1,9 @@
+"""SQLAlchemy models; importing this package registers every table on FAB's `Model.metadata`."""
+
+from flask_appbuilder import Model
+
+from app.models.calendar import CalendarDay, CalendarYear
+from app.models.catalog import CatalogChange, CatalogItem
+from app.models.org import Department, Region, Staff
+
+__all__ = ["CalendarDay", "CalendarYear", "CatalogChange", "CatalogItem", "Department", "Model", "Region", "Staff"]

@@ -1,0 +1,50 @@
+"""Row-level scope: which regions (and departments) an actor may see and change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from app.domain.enums import RoleName
+from app.extensions import db
+from app.models import Region, Staff
+
+
+def role_names(actor: Staff | None) -> set[str]:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return set()
+    return {role.name for role in actor.roles}
+
+
+def is_admin(actor: Staff | None) -> bool:
+    return RoleName.ADMIN.value in role_names(actor)
+
+
+def _descendants(root_id: int, edges: Iterable[tuple[int, int | None]]) -> set[int]:
+    children: dict[int | None, list[int]] = {}
+    for region_id, parent_id in edges:
+        children.setdefault(parent_id, []).append(region_id)
+    found, stack = set(), [root_id]
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.add(current)
+            stack.extend(children.get(current, []))
+    return found
+
+
+def visible_region_ids(actor: Staff | None) -> list[int]:
+    """Admins see every region; a supervisor their region and those below it; other staff their own region."""
+    edges = db.session.execute(select(Region.id, Region.parent_id)).all()
+    if is_admin(actor):
+        return sorted(region_id for region_id, _ in edges)
+    if actor is None or actor.region_id is None:
+        return []
+    if RoleName.SUPERVISOR.value in role_names(actor):
+        return sorted(_descendants(actor.region_id, edges))
+    return [actor.region_id]
+
+
+def can_see_region(actor: Staff | None, region_id: int) -> bool:
+    return region_id in visible_region_ids(actor)

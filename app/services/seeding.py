@@ -1,0 +1,194 @@
+"""Load reference data (regions, departments, catalog) idempotently, and demo users/data on request."""
+
+from __future__ import annotations
+
+import csv
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.domain.enums import ItemType, RegionLevel, RoleName, Stage, from_chinese
+from app.extensions import db
+from app.models import CatalogChange, CatalogItem, Department, Region, Staff
+from app.models.org import now
+
+LEAD_KIND = "政务服务部门"
+OTHER_ITEM_NAME = "涉及投资项目及工程建设项目审批的其它事项"
+# Administrative Licensing Law art. 42: a licence is decided within 20 working days unless a law says otherwise.
+DEFAULT_LICENSE_LIMIT_DAYS = 20
+# Levels that keep their own departments and catalog.
+SERVICE_LEVELS = (RegionLevel.CITY.value, RegionLevel.BANNER.value, RegionLevel.ZONE.value)
+
+
+@dataclass
+class SeedReport:
+    created: dict[str, int] = field(default_factory=dict)
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.created[what] = self.created.get(what, 0) + n
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    path = Path(current_app.config["SEEDS_DIR"]) / name
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def seed_reference() -> SeedReport:
+    """Regions, each service region's departments and its catalog; run twice, same rows."""
+    report = SeedReport()
+    _seed_regions(report)
+    for region in db.session.scalars(select(Region).where(Region.level.in_(SERVICE_LEVELS))):
+        provision_region(region, report)
+    db.session.commit()
+    return report
+
+
+def _seed_regions(report: SeedReport) -> None:
+    by_code = {r.code: r for r in db.session.scalars(select(Region))}
+    for row in _rows("regions.csv"):
+        if row["code"] in by_code:
+            continue
+        parent = by_code.get(row["parent_code"]) if row["parent_code"] else None
+        region = Region(code=row["code"], name=row["name"], level=RegionLevel(row["level"]).value, parent=parent)
+        db.session.add(region)
+        by_code[region.code] = region
+        report.count("regions")
+    db.session.flush()
+
+
+def provision_region(region: Region, report: SeedReport | None = None) -> None:
+    """Give a service region its departments and its copy of the reference catalog (missing rows only)."""
+    report = report or SeedReport()
+    departments = {d.kind: d for d in db.session.scalars(select(Department).where(Department.region_id == region.id))}
+    for row in _rows("departments.csv"):
+        if row["short_name"] in departments:
+            continue
+        department = Department(
+            region_id=region.id,
+            kind=row["short_name"],
+            name=f"{region.name}{row['full_name_pattern']}",
+            role_in_plan=row["role_in_plan"],
+            is_approval=row["role_in_plan"].startswith("approval"),
+        )
+        db.session.add(department)
+        departments[department.kind] = department
+        report.count("departments")
+    db.session.flush()
+
+    seeded = set(
+        db.session.scalars(
+            select(CatalogItem.reference_seq).where(
+                CatalogItem.region_id == region.id, CatalogItem.reference_seq.is_not(None)
+            )
+        )
+    )
+    for row in [*_rows("catalog.csv"), _other_row()]:
+        seq = int(row["seq"])
+        if seq in seeded:
+            continue
+        # "发改部门/能源部门": the first named department handles it; admins may reassign.
+        kind = row["department"].split("/")[0]
+        item_type = from_chinese(ItemType, row["item_type"]) or ItemType.OTHER
+        item = CatalogItem(
+            region_id=region.id,
+            reference_seq=seq,
+            seq=seq,
+            department_id=departments[kind].id,
+            name=row["name"],
+            item_type=item_type.value,
+            stage=(from_chinese(Stage, row["stage"]) or Stage.OTHER).value,
+            legal_limit_days=DEFAULT_LICENSE_LIMIT_DAYS if item_type is ItemType.LICENSE else None,
+            is_other=row["name"] == OTHER_ITEM_NAME,
+        )
+        db.session.add(item)
+        db.session.flush()
+        db.session.add(
+            CatalogChange(item_id=item.id, version=item.version, action="created", reason="参考目录（附件2）初始化")
+        )
+        report.count("catalog items")
+    db.session.flush()
+
+
+def _other_row() -> dict[str, str]:
+    """The plan's line 31: any other approval the applicant names in free text."""
+    return {"seq": "31", "department": LEAD_KIND, "name": OTHER_ITEM_NAME, "item_type": "其他", "stage": "其他"}
+
+
+# --- demo -------------------------------------------------------------------------------------------
+
+DEMO_USERS: list[dict[str, str | None]] = [
+    {"username": "admin", "name": "管理员", "role": RoleName.ADMIN, "region": None, "kind": None},
+    {"username": "supervisor", "name": "市督查", "role": RoleName.SUPERVISOR, "region": "150600", "kind": None},
+    {"username": "agent", "name": "市代办员", "role": RoleName.AGENT, "region": "150600", "kind": LEAD_KIND},
+    {"username": "liaison", "name": "市水利局联络员", "role": RoleName.LIAISON, "region": "150600", "kind": "水利部门"},
+    {"username": "dlt_supervisor", "name": "达旗督查", "role": RoleName.SUPERVISOR, "region": "150621", "kind": None},
+    {"username": "dlt_agent", "name": "达旗代办员", "role": RoleName.AGENT, "region": "150621", "kind": LEAD_KIND},
+    {
+        "username": "dlt_liaison_water",
+        "name": "达旗水利局联络员",
+        "role": RoleName.LIAISON,
+        "region": "150621",
+        "kind": "水利部门",
+    },
+    {
+        "username": "dlt_liaison_land",
+        "name": "达旗自然资源局联络员",
+        "role": RoleName.LIAISON,
+        "region": "150621",
+        "kind": "自然资源部门",
+    },
+]
+
+
+def demo_password() -> str:
+    """DEMO_PASSWORD from the environment, else one generated per install and kept in the instance folder."""
+    configured = current_app.config.get("DEMO_PASSWORD")
+    if configured:
+        return configured
+    path = Path(current_app.instance_path) / "demo_password"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    password = secrets.token_urlsafe(9)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(password, encoding="utf-8")
+    path.chmod(0o600)
+    return password
+
+
+def seed_demo(password: str) -> list[tuple[str, str, str]]:
+    """Demo users (password set to `password` each run, so the printed one is always true)."""
+    sm = current_app.appbuilder.sm
+    regions = {r.code: r for r in db.session.scalars(select(Region))}
+    logins = []
+    for spec in DEMO_USERS:
+        role = sm.find_role(spec["role"].value)
+        region = regions.get(spec["region"]) if spec["region"] else None
+        department = None
+        if region is not None and spec["kind"]:
+            department = db.session.scalar(
+                select(Department).where(Department.region_id == region.id, Department.kind == spec["kind"])
+            )
+        user = db.session.scalar(select(Staff).where(Staff.username == spec["username"]))
+        if user is None:
+            user = Staff(username=spec["username"], email=f"{spec['username']}@demo.invalid", active=True)
+            db.session.add(user)
+        user.first_name = spec["name"]
+        user.last_name = ""
+        user.roles = [role]
+        user.region = region
+        user.department = department
+        user.password = _hash(password)
+        user.changed_on = now()
+        logins.append((spec["username"], spec["role"].value, region.name if region else "-"))
+    db.session.commit()
+    return logins
+
+
+def _hash(password: str) -> str:
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(password)

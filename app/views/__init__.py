@@ -1,0 +1,90 @@
+"""View registration: menus, FAB views and the public blueprint, all declared here in one place."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask, g
+from flask_appbuilder import AppBuilder
+from flask_babel import lazy_gettext
+
+from app.services.calendar import missing_next_year
+from app.services.scope import is_admin
+from app.views import public
+from app.views.calendar import CalendarDayView, CalendarYearView, WorkdayCalculatorView
+from app.views.catalog import CatalogChangeView, CatalogItemView
+from app.views.org import DepartmentView, RegionView
+
+
+def register_views(appbuilder: AppBuilder) -> None:
+    """Add every back-office view to FAB, with its menu entry."""
+    organisation = lazy_gettext("Organisation")
+    appbuilder.add_view(
+        RegionView,
+        "Regions",
+        label=lazy_gettext("Regions"),
+        icon="fa-map",
+        category="Organisation",
+        category_label=organisation,
+        category_icon="fa-sitemap",
+    )
+    appbuilder.add_view(
+        DepartmentView, "Departments", label=lazy_gettext("Departments"), icon="fa-building", category="Organisation"
+    )
+    catalog = lazy_gettext("Catalog")
+    appbuilder.add_view(
+        CatalogItemView,
+        "Catalog items",
+        label=lazy_gettext("Catalog items"),
+        icon="fa-list-ol",
+        category="Catalog",
+        category_label=catalog,
+        category_icon="fa-book",
+    )
+    appbuilder.add_view(
+        CatalogChangeView,
+        "Catalog history",
+        label=lazy_gettext("Catalog history"),
+        icon="fa-history",
+        category="Catalog",
+    )
+    calendar = lazy_gettext("Calendar")
+    appbuilder.add_view(
+        WorkdayCalculatorView,
+        "Working-day calculator",
+        label=lazy_gettext("Working-day calculator"),
+        icon="fa-calculator",
+        category="Calendar",
+        category_label=calendar,
+        category_icon="fa-calendar",
+    )
+    appbuilder.add_view(
+        CalendarYearView,
+        "Holiday schedules",
+        label=lazy_gettext("Holiday schedules"),
+        icon="fa-calendar-check-o",
+        category="Calendar",
+    )
+    appbuilder.add_view(
+        CalendarDayView,
+        "Entered calendar days",
+        label=lazy_gettext("Entered calendar days"),
+        icon="fa-calendar-plus-o",
+        category="Calendar",
+    )
+
+
+def register_public(app: Flask) -> None:
+    app.register_blueprint(public.bp)
+
+
+def register_context(app: Flask) -> None:
+    """Template globals every page may use."""
+
+    @app.context_processor
+    def calendar_warning() -> dict[str, Any]:
+        user = getattr(g, "user", None)
+        if user is None or not getattr(user, "is_authenticated", False) or not is_admin(user):
+            return {}
+        return {"calendar_warning": missing_next_year(dt.date.today(), app.config["CALENDAR_WARN_FROM_MONTH"])}

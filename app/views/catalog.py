@@ -1,0 +1,354 @@
+"""Catalog screens: each region's list, its history, retire/restore, Excel import and export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask_appbuilder import ModelView, expose, has_access
+from flask_appbuilder.forms import DynamicForm
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import get_locale, gettext, lazy_gettext
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import select
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from app.domain.enums import CatalogAction, FastTrack, ItemType, Stage
+from app.extensions import db
+from app.models import CatalogChange, CatalogItem, Department, Region
+from app.services import catalog as catalog_service
+from app.services.scope import is_admin
+from app.services.seeding import SERVICE_LEVELS
+from app.services.tabular import read_table
+from app.views.base import (
+    EagerInterface,
+    ServiceModelView,
+    actor,
+    region_scope,
+    run_service,
+    scoped_regions,
+)
+
+
+def _choices(enum: Any) -> list[tuple[str, Any]]:
+    return [(member.value, lazy_gettext(member.label)) for member in enum]
+
+
+def _enum_label(enum: Any) -> Any:
+    def format_value(value: Any) -> str:
+        try:
+            return gettext(enum(value).label)
+        except ValueError:
+            return value or ""
+
+    return format_value
+
+
+def _yes_no(value: Any) -> str:
+    return gettext("Yes") if value else gettext("No")
+
+
+FIELD_LABELS: dict[str, Any] = {
+    "seq": lazy_gettext("No."),
+    "name": lazy_gettext("Item name"),
+    "department_id": lazy_gettext("Department"),
+    "item_type": lazy_gettext("Item type"),
+    "stage": lazy_gettext("Stage"),
+    "legal_limit_days": lazy_gettext("Legal time limit (working days)"),
+    "promised_limit_days": lazy_gettext("Promised time limit (working days)"),
+    "allows_incomplete": lazy_gettext("Acceptance with missing materials"),
+    "allows_commitment": lazy_gettext("Notification and commitment"),
+    "fast_track": lazy_gettext("Fast-track service"),
+    "unpublished": lazy_gettext("Not published (national security or secrecy)"),
+    "is_other": lazy_gettext("Other item (named in free text by the applicant)"),
+}
+
+
+class CatalogItemForm(DynamicForm):
+    """Fields of a catalog item; department choices are filled per request."""
+
+    seq = IntegerField(FIELD_LABELS["seq"], validators=[Optional(), NumberRange(1, 9999)])
+    name = StringField(FIELD_LABELS["name"], validators=[DataRequired(), Length(max=200)])
+    department_id = SelectField(FIELD_LABELS["department_id"], coerce=int, validators=[DataRequired()])
+    item_type = SelectField(FIELD_LABELS["item_type"], choices=_choices(ItemType))
+    stage = SelectField(FIELD_LABELS["stage"], choices=_choices(Stage))
+    legal_limit_days = IntegerField(FIELD_LABELS["legal_limit_days"], validators=[Optional(), NumberRange(1, 365)])
+    promised_limit_days = IntegerField(
+        FIELD_LABELS["promised_limit_days"], validators=[Optional(), NumberRange(1, 365)]
+    )
+    allows_incomplete = BooleanField(FIELD_LABELS["allows_incomplete"])
+    allows_commitment = BooleanField(FIELD_LABELS["allows_commitment"])
+    fast_track = SelectField(FIELD_LABELS["fast_track"], choices=_choices(FastTrack))
+    unpublished = BooleanField(FIELD_LABELS["unpublished"])
+    is_other = BooleanField(FIELD_LABELS["is_other"])
+    reason = StringField(
+        lazy_gettext("Reason for the change"),
+        validators=[Length(max=500)],
+        description=lazy_gettext("Kept in the item's history."),
+    )
+    version = HiddenField()
+
+
+class CatalogItemAddForm(CatalogItemForm):
+    """A new item also names the region whose catalog it joins."""
+
+    region_id = SelectField(lazy_gettext("Region"), coerce=int, validators=[DataRequired()])
+
+
+def _form_values(form: CatalogItemForm) -> dict[str, Any]:
+    return {name: getattr(form, name).data for name in FIELD_LABELS}
+
+
+def _service_regions() -> list[Region]:
+    """Regions with their own catalog that the user may see."""
+    query = (
+        select(Region)
+        .where(Region.id.in_(scoped_regions()), Region.level.in_(SERVICE_LEVELS))
+        .order_by(Region.level, Region.code)
+    )
+    return list(db.session.scalars(query))
+
+
+class CatalogChangeView(ModelView):
+    """Every change of every catalog item, newest first; nothing here can be edited."""
+
+    datamodel = EagerInterface(CatalogChange, eager=("actor", "item"))
+    base_permissions = ["can_list", "can_show"]
+    base_filters = region_scope("item.region_id")
+    base_order = ("changed_at", "desc")
+    list_title = lazy_gettext("Catalog history")
+    show_title = lazy_gettext("Catalog change")
+    list_columns = ["changed_at", "item", "version", "action", "field", "old_value", "new_value", "reason", "actor"]
+    show_columns = list_columns
+    search_columns = ["changed_at", "action", "reason"]
+    label_columns = {
+        "changed_at": lazy_gettext("Changed at"),
+        "item": lazy_gettext("Item"),
+        "version": lazy_gettext("Version"),
+        "action": lazy_gettext("Action"),
+        "field": lazy_gettext("Field"),
+        "old_value": lazy_gettext("Old value"),
+        "new_value": lazy_gettext("New value"),
+        "reason": lazy_gettext("Reason"),
+        "actor": lazy_gettext("By"),
+    }
+    formatters_columns = {
+        "action": _enum_label(CatalogAction),
+        "field": lambda value: str(FIELD_LABELS[value]) if value in FIELD_LABELS else (value or ""),
+    }
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField(lazy_gettext("Reason"), validators=[DataRequired(), Length(max=500)])
+    version = HiddenField()
+
+
+class ImportForm(FlaskForm):
+    region_id = SelectField(lazy_gettext("Region"), coerce=int, validators=[DataRequired()])
+    file = FileField(lazy_gettext("Excel file (.xlsx)"), validators=[FileRequired()])
+    reason = StringField(lazy_gettext("Reason"), validators=[Length(max=500)])
+
+
+class CatalogItemView(ServiceModelView):
+    """A region's catalog; admins maintain it, everyone in the region reads it."""
+
+    route_base = "/catalog"
+    datamodel = EagerInterface(CatalogItem, eager=("region", "department"))
+    base_permissions = [
+        "can_list",
+        "can_show",
+        "can_add",
+        "can_edit",
+        "can_retire",
+        "can_restore",
+        "can_export",
+        "can_import",
+    ]
+    base_filters = region_scope()
+    base_order = ("seq", "asc")
+    page_size = 50
+    list_template = "catalog/list.html"
+    show_template = "catalog/show.html"
+    list_title = lazy_gettext("Catalog items")
+    show_title = lazy_gettext("Catalog item")
+    add_title = lazy_gettext("Add catalog item")
+    edit_title = lazy_gettext("Edit catalog item")
+    list_columns = [
+        "region",
+        "seq",
+        "name",
+        "department",
+        "stage",
+        "item_type",
+        "legal_limit_days",
+        "promised_limit_days",
+        "retired_at",
+    ]
+    show_columns = [
+        "region",
+        "seq",
+        "name",
+        "department",
+        "item_type",
+        "stage",
+        "legal_limit_days",
+        "promised_limit_days",
+        "allows_incomplete",
+        "allows_commitment",
+        "fast_track",
+        "unpublished",
+        "is_other",
+        "retired_at",
+        "version",
+        "updated_at",
+        "updated_by",
+    ]
+    search_columns = ["region", "name", "seq", "legal_limit_days", "promised_limit_days", "retired_at"]
+    order_columns = ["seq", "name", "stage", "legal_limit_days", "promised_limit_days", "retired_at"]
+    add_form = CatalogItemAddForm
+    edit_form = CatalogItemForm
+    add_columns = ["region_id", *FIELD_LABELS, "reason"]
+    edit_columns = [*FIELD_LABELS, "reason"]
+    label_columns = {
+        **FIELD_LABELS,
+        "region": lazy_gettext("Region"),
+        "department": lazy_gettext("Department"),
+        "retired_at": lazy_gettext("Retired at"),
+        "version": lazy_gettext("Version"),
+        "updated_at": lazy_gettext("Last changed"),
+        "updated_by": lazy_gettext("Changed by"),
+    }
+    formatters_columns = {
+        "stage": _enum_label(Stage),
+        "item_type": _enum_label(ItemType),
+        "fast_track": _enum_label(FastTrack),
+        "allows_incomplete": _yes_no,
+        "allows_commitment": _yes_no,
+        "unpublished": _yes_no,
+        "is_other": _yes_no,
+    }
+    related_views = [CatalogChangeView]
+
+    # --- add / edit through the catalog service --------------------------------------------------
+
+    def fill_form(self, form: CatalogItemForm, item: CatalogItem | None = None) -> None:
+        if item is None:
+            regions = _service_regions()
+            form.region_id.choices = [(r.id, r.name) for r in regions]
+            region_ids = [r.id for r in regions]
+        else:
+            region_ids = [item.region_id]
+        departments = db.session.scalars(
+            select(Department)
+            .where(Department.region_id.in_(region_ids), Department.active.is_(True))
+            .order_by(Department.region_id, Department.id)
+        )
+        form.department_id.choices = [(d.id, d.name) for d in departments]
+        if item is not None and request.method == "GET":
+            form.version.data = str(item.version)
+            form.reason.data = ""
+
+    def service_add(self, form: CatalogItemForm) -> None:
+        catalog_service.add_item(form.region_id.data, _form_values(form), actor(), form.reason.data or "")
+
+    def service_edit(self, item: CatalogItem, form: CatalogItemForm) -> None:
+        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        catalog_service.update_item(item.id, _form_values(form), actor(), form.reason.data or "", version)
+
+    # --- retire / restore ---------------------------------------------------------------------------
+
+    def _scoped_item(self, pk: int) -> CatalogItem:
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            abort(404)
+        return item
+
+    def _reason_page(self, pk: int, retire: bool) -> Any:
+        item = self._scoped_item(pk)
+        form = ReasonForm()
+        if request.method == "GET":
+            form.version.data = str(item.version)
+        if form.validate_on_submit():
+            version = int(form.version.data) if (form.version.data or "").isdigit() else None
+            service = catalog_service.retire_item if retire else catalog_service.restore_item
+            message = gettext("Item retired.") if retire else gettext("Item restored.")
+            if run_service(lambda: service(item.id, actor(), form.reason.data, version), message):
+                return redirect(url_for(f"{self.endpoint}.show", pk=item.id))
+        title = gettext("Retire catalog item") if retire else gettext("Restore catalog item")
+        return self.render_template("catalog/reason.html", item=item, form=form, title=title, retire=retire)
+
+    @expose("/retire/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def retire(self, pk: int) -> Any:
+        return self._reason_page(pk, retire=True)
+
+    @expose("/restore/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def restore(self, pk: int) -> Any:
+        return self._reason_page(pk, retire=False)
+
+    # --- Excel ------------------------------------------------------------------------------------------
+
+    @expose("/export")
+    @has_access
+    def export(self) -> Any:
+        regions = _service_regions()
+        region_id = request.args.get("region_id", type=int)
+        if region_id is None and len(regions) == 1:
+            region_id = regions[0].id
+        if region_id is None:
+            return self.render_template("catalog/export.html", regions=regions, title=gettext("Export catalog"))
+        if region_id not in {r.id for r in regions}:
+            abort(404)
+        english = str(get_locale()) == "en"
+        name, data = catalog_service.export_catalog(region_id, actor(), english_headers=english)
+        return Response(
+            data,
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    @expose("/import", methods=["GET", "POST"])
+    @has_access
+    @permission_name("import")
+    def import_(self) -> Any:
+        form = ImportForm()
+        form.region_id.choices = [(r.id, r.name) for r in _service_regions()]
+        if form.validate_on_submit():
+            upload = form.file.data
+            limit = current_app.config["UPLOAD_MAX_BYTES"]
+            result: list[catalog_service.ImportReport] = []
+
+            def run() -> None:
+                table = read_table(upload.read(limit + 1), upload.filename or "", limit)
+                result.append(catalog_service.import_catalog(form.region_id.data, table, actor(), form.reason.data))
+
+            if run_service(run):
+                report = result[0]
+                self._flash_report(report)
+                return redirect(url_for(f"{self.endpoint}.list", _flt_0_region=form.region_id.data))
+        return self.render_template("catalog/import.html", form=form, title=gettext("Import catalog"))
+
+    @staticmethod
+    def _flash_report(report: catalog_service.ImportReport) -> None:
+        if not report.changed:
+            flash(gettext("The file matches the catalog; nothing was changed."), "info")
+            return
+        flash(
+            gettext(
+                "Imported: %(created)s added, %(updated)s changed, %(retired)s retired, %(restored)s restored, "
+                "%(unchanged)s unchanged.",
+                created=len(report.created),
+                updated=len(report.updated),
+                retired=len(report.retired),
+                restored=len(report.restored),
+                unchanged=report.unchanged,
+            ),
+            "success",
+        )
+
+    def can_maintain(self) -> bool:
+        """Whether the add/edit/retire buttons apply to this user (templates ask)."""
+        return is_admin(actor())

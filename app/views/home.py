@@ -1,0 +1,22 @@
+"""The landing page after login: who you are, where you work, and where to go."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+from flask_appbuilder import IndexView, expose
+
+from app.services.roles import role_label
+
+
+class HomeView(IndexView):
+    """Index page: the user's role and region, and the entry points of their work."""
+
+    index_template = "index.html"
+
+    @expose("/")
+    def index(self) -> Any:
+        user = g.user if g.user is not None and g.user.is_authenticated else None
+        roles = [role_label(r.name) for r in user.roles] if user else []
+        return self.render_template(self.index_template, appbuilder=self.appbuilder, user=user, roles=roles)
