@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from werkzeug.security import generate_password_hash
 
 from app.services.roles import sync_roles
 from app.services.seeding import demo_password, seed_demo, seed_reference
@@ -19,7 +20,7 @@ def seed_command(demo: bool) -> None:
     click.echo(f"Reference data loaded ({added}); roles synced ({sum(roles.added.values())} permissions added).")
     if demo:
         password = demo_password()
-        logins = seed_demo(password)
+        logins = seed_demo(generate_password_hash(password))
         click.echo(f"Demo logins (password for all: {password}):")
         for username, role, region in logins:
             click.echo(f"  {username:<20} {role:<11} {region}")

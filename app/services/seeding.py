@@ -28,7 +28,8 @@ class SeedReport:
     created: dict[str, int] = field(default_factory=dict)
 
     def count(self, what: str, n: int = 1) -> None:
-        self.created[what] = self.created.get(what, 0) + n
+        if n:
+            self.created[what] = self.created.get(what, 0) + n
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -86,6 +87,7 @@ def provision_region(region: Region, report: SeedReport | None = None) -> None:
             )
         )
     )
+    new_items = []
     for row in [*_rows("catalog.csv"), _other_row()]:
         seq = int(row["seq"])
         if seq in seeded:
@@ -105,11 +107,13 @@ def provision_region(region: Region, report: SeedReport | None = None) -> None:
             is_other=row["name"] == OTHER_ITEM_NAME,
         )
         db.session.add(item)
-        db.session.flush()
+        new_items.append(item)
+    db.session.flush()
+    for item in new_items:
         db.session.add(
             CatalogChange(item_id=item.id, version=item.version, action="created", reason="参考目录（附件2）初始化")
         )
-        report.count("catalog items")
+    report.count("catalog items", len(new_items))
     db.session.flush()
 
 
@@ -159,8 +163,8 @@ def demo_password() -> str:
     return password
 
 
-def seed_demo(password: str) -> list[tuple[str, str, str]]:
-    """Demo users (password set to `password` each run, so the printed one is always true)."""
+def seed_demo(password_hash: str) -> list[tuple[str, str, str]]:
+    """Demo users, their password (re)set to the given hash each run, so the printed one is always true."""
     sm = current_app.appbuilder.sm
     regions = {r.code: r for r in db.session.scalars(select(Region))}
     logins = []
@@ -181,14 +185,8 @@ def seed_demo(password: str) -> list[tuple[str, str, str]]:
         user.roles = [role]
         user.region = region
         user.department = department
-        user.password = _hash(password)
+        user.password = password_hash
         user.changed_on = now()
         logins.append((spec["username"], spec["role"].value, region.name if region else "-"))
     db.session.commit()
     return logins
-
-
-def _hash(password: str) -> str:
-    from werkzeug.security import generate_password_hash
-
-    return generate_password_hash(password)

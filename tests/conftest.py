@@ -1,0 +1,168 @@
+"""Fixtures in the flaskr style: `app`, `client`, `login`, run on SQLite and on every TEST_DATABASE_URLS server.
+
+A database named in TEST_DATABASE_URLS that cannot be reached fails the run: it never skips.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import MetaData, select, text, update
+from werkzeug.security import generate_password_hash
+
+from app import create_app
+from app.extensions import db
+from app.models import Region, Staff
+from app.services.roles import sync_roles
+from app.services.seeding import seed_demo, seed_reference
+
+PASSWORD = "Test-Password-42"
+# FAB's own tables that hold the permission model: synced once per database, kept between tests.
+KEEP_TABLES = {
+    "alembic_version",
+    "ab_permission",
+    "ab_view_menu",
+    "ab_permission_view",
+    "ab_role",
+    "ab_permission_view_role",
+}
+
+
+def _database_urls() -> list[str]:
+    return ["sqlite", *os.environ.get("TEST_DATABASE_URLS", "").split()]
+
+
+def _url_id(url: str) -> str:
+    return url.split(":", 1)[0].split("+", 1)[0]
+
+
+@pytest.fixture(scope="session", params=_database_urls(), ids=_url_id)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return generate_password_hash(PASSWORD)
+
+
+def _drop_everything() -> None:
+    """Empty the test database, whatever an earlier run left in it."""
+    engine = db.engine
+    metadata = MetaData()
+    metadata.reflect(engine)
+    with engine.begin() as connection:
+        if engine.dialect.name == "mysql":
+            connection.execute(text("SET FOREIGN_KEY_CHECKS=0"))
+            for table in metadata.sorted_tables:
+                connection.execute(text(f"DROP TABLE IF EXISTS `{table.name}`"))
+            sequences = connection.execute(
+                text(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_schema = DATABASE() AND table_type = 'SEQUENCE'"
+                )
+            ).scalars()
+            for name in list(sequences):
+                connection.execute(text(f"DROP SEQUENCE IF EXISTS `{name}`"))
+            connection.execute(text("SET FOREIGN_KEY_CHECKS=1"))
+        else:
+            metadata.drop_all(connection)
+
+
+def make_app(database_url: str, **overrides: object) -> Flask:
+    settings = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        "DEMO_PASSWORD": PASSWORD,
+    }
+    settings.update(overrides)
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def migrated_app(database_url: str) -> Iterator[Flask]:
+    """One app per database, its schema built by the Alembic migrations and its roles synced."""
+    app = make_app(database_url)
+    with app.app_context():
+        _drop_everything()
+        upgrade()
+        sync_roles()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _reset_data() -> None:
+    """Delete every row but FAB's permission model, so each test starts from the seed."""
+    from flask_appbuilder import Model
+
+    session = db.session
+    session.execute(update(Region).values(parent_id=None))
+    session.execute(update(Staff).values(created_by_fk=None, changed_by_fk=None))
+    for table in reversed(Model.metadata.sorted_tables):
+        if table.name not in KEEP_TABLES:
+            session.execute(table.delete())
+    session.commit()
+
+
+@pytest.fixture
+def app(migrated_app: Flask, password_hash: str) -> Iterator[Flask]:
+    """The app with fresh reference data and the demo users (password: PASSWORD)."""
+    with migrated_app.app_context():
+        _reset_data()
+        seed_reference()
+        seed_demo(password_hash)
+        db.session.remove()
+    with migrated_app.app_context():
+        yield migrated_app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[[str], FlaskClient]:
+    """Log the test client in as a demo user (admin, agent, dlt_liaison_water, …)."""
+
+    def log_in(username: str, password: str = PASSWORD) -> FlaskClient:
+        client.get("/logout/")
+        response = client.post("/login/", data={"username": username, "password": password})
+        assert response.status_code == 302, f"login of {username} failed"
+        return client
+
+    return log_in
+
+
+@pytest.fixture
+def staff(app: Flask) -> Callable[[str], Staff]:
+    """A demo user as the services' actor."""
+
+    def find(username: str) -> Staff:
+        user = db.session.scalar(select(Staff).where(Staff.username == username))
+        assert user is not None, username
+        return user
+
+    return find
+
+
+@pytest.fixture
+def region(app: Flask) -> Callable[[str], Region]:
+    def find(code: str) -> Region:
+        found = db.session.scalar(select(Region).where(Region.code == code))
+        assert found is not None, code
+        return found
+
+    return find
