@@ -87,7 +87,10 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
         sheet = workbook.worksheets[0]
         rows = []
         for values in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
-            rows.append([_text(v) for v in values])
+            cells = [_text(v) for v in values]
+            while cells and not cells[-1]:
+                cells.pop()
+            rows.append(cells)
             if len(rows) > MAX_ROWS:
                 break
     finally:

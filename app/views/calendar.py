@@ -13,6 +13,7 @@ from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.domain.enums import DayKind
@@ -32,7 +33,9 @@ def _kind_label(value: Any) -> str:
 
 class CalendarDayEditForm(DynamicForm):
     kind = SelectField(
-        lazy_gettext("Kind"), choices=[(k.value, lazy_gettext(k.label)) for k in DayKind], validators=[DataRequired()]
+        lazy_gettext("Kind"),
+        choices=[SelectChoice(k.value, lazy_gettext(k.label)) for k in DayKind],
+        validators=[DataRequired()],
     )
     name = StringField(lazy_gettext("Name"), validators=[Length(max=100)], description=lazy_gettext("e.g. 春节"))
     note = StringField(lazy_gettext("Note"), validators=[Length(max=500)])

@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.domain.enums import CatalogAction, FastTrack, ItemType, Stage
@@ -32,8 +33,8 @@ from app.views.base import (
 )
 
 
-def _choices(enum: Any) -> list[tuple[str, Any]]:
-    return [(member.value, lazy_gettext(member.label)) for member in enum]
+def _choices(enum: Any) -> list[SelectChoice]:
+    return [SelectChoice(member.value, lazy_gettext(member.label)) for member in enum]
 
 
 def _enum_label(enum: Any) -> Any:
@@ -236,7 +237,7 @@ class CatalogItemView(ServiceModelView):
     def fill_form(self, form: CatalogItemForm, item: CatalogItem | None = None) -> None:
         if item is None:
             regions = _service_regions()
-            form.region_id.choices = [(r.id, r.name) for r in regions]
+            form.region_id.choices = [SelectChoice(r.id, r.name) for r in regions]
             region_ids = [r.id for r in regions]
         else:
             region_ids = [item.region_id]
@@ -245,7 +246,7 @@ class CatalogItemView(ServiceModelView):
             .where(Department.region_id.in_(region_ids), Department.active.is_(True))
             .order_by(Department.region_id, Department.id)
         )
-        form.department_id.choices = [(d.id, d.name) for d in departments]
+        form.department_id.choices = [SelectChoice(d.id, d.name) for d in departments]
         if item is not None and request.method == "GET":
             form.version.data = str(item.version)
             form.reason.data = ""
@@ -315,7 +316,7 @@ class CatalogItemView(ServiceModelView):
     @permission_name("import")
     def import_(self) -> Any:
         form = ImportForm()
-        form.region_id.choices = [(r.id, r.name) for r in _service_regions()]
+        form.region_id.choices = [SelectChoice(r.id, r.name) for r in _service_regions()]
         if form.validate_on_submit():
             upload = form.file.data
             limit = current_app.config["UPLOAD_MAX_BYTES"]

@@ -13,8 +13,7 @@ from app.services.seeding import OTHER_ITEM_NAME, seed_reference
 
 def _counts() -> dict[str, int]:
     return {
-        table.name: db.session.scalar(select(func.count()).select_from(table))
-        for table in Model.metadata.sorted_tables
+        table.name: db.session.scalar(select(func.count()).select_from(table)) for table in Model.metadata.sorted_tables
     }
 
 
