@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from werkzeug.security import generate_password_hash
 
+from app.services.docs import roles_markdown
 from app.services.roles import sync_roles
 from app.services.seeding import demo_password, seed_demo, seed_reference
 
@@ -26,5 +27,12 @@ def seed_command(demo: bool) -> None:
             click.echo(f"  {username:<20} {role:<11} {region}")
 
 
+@click.command("roles-doc")
+def roles_doc_command() -> None:
+    """Print the role × permission table (pasted into README.md between the roles markers)."""
+    click.echo(roles_markdown())
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_command)
+    app.cli.add_command(roles_doc_command)

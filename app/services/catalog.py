@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +25,7 @@ from app.domain.errors import N_, FileRejected, Forbidden, NotFound, Problem, St
 from app.extensions import db
 from app.models import CatalogChange, CatalogItem, Department, Region, Staff
 from app.models.org import now
+from app.services.clock import today
 from app.services.scope import can_see_region, is_admin
 from app.services.tabular import Table
 
@@ -332,7 +332,7 @@ def export_catalog(region_id: int, actor: Staff, english_headers: bool = False) 
     head = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
     text = workbook.add_format({"border": 1, "text_wrap": True})
     sheet.merge_range(
-        0, 0, 0, len(FILE_COLUMNS) - 1, f"{region.name} 代办帮办事项目录清单（{dt.date.today().isoformat()}）", title
+        0, 0, 0, len(FILE_COLUMNS) - 1, f"{region.name} 代办帮办事项目录清单（{today().isoformat()}）", title
     )
     widths = {"name": 48, "department": 14, "stage": 16, "item_type": 14}
     for col, column in enumerate(FILE_COLUMNS):
@@ -364,7 +364,7 @@ def export_catalog(region_id: int, actor: Staff, english_headers: bool = False) 
     sheet.freeze_panes(2, 0)
     sheet.autofilter(1, 0, max(1, len(items) + 1), len(FILE_COLUMNS) - 1)
     workbook.close()
-    return f"catalog-{region.code}-{dt.date.today().isoformat()}.xlsx", buffer.getvalue()
+    return f"catalog-{region.code}-{today().isoformat()}.xlsx", buffer.getvalue()
 
 
 # --- publication ----------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Flask, g
@@ -10,6 +9,7 @@ from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext
 
 from app.services.calendar import missing_next_year
+from app.services.clock import today
 from app.services.scope import is_admin
 from app.views import public
 from app.views.calendar import CalendarDayView, CalendarYearView, WorkdayCalculatorView
@@ -87,4 +87,4 @@ def register_context(app: Flask) -> None:
         user = getattr(g, "user", None)
         if user is None or not getattr(user, "is_authenticated", False) or not is_admin(user):
             return {}
-        return {"calendar_warning": missing_next_year(dt.date.today(), app.config["CALENDAR_WARN_FROM_MONTH"])}
+        return {"calendar_warning": missing_next_year(today(), app.config["CALENDAR_WARN_FROM_MONTH"])}

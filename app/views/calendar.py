@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import current_app, flash, redirect, request, url_for
@@ -20,6 +19,7 @@ from app.domain.enums import DayKind
 from app.domain.errors import DomainError
 from app.models import CalendarDay
 from app.services import calendar as calendar_service
+from app.services.clock import today
 from app.services.tabular import read_table
 from app.views.base import EagerInterface, ServiceModelView, actor, error_text, run_service
 
@@ -103,11 +103,10 @@ class CalendarYearView(BaseView):
     base_permissions = ["can_years", "can_import", "can_confirm"]
 
     def _page(self, import_form: ScheduleImportForm, confirm_form: ConfirmYearForm) -> Any:
-        today = dt.date.today()
         return self.render_template(
             "calendar/years.html",
             title=gettext("Working-day calendar"),
-            statuses=calendar_service.year_statuses(today),
+            statuses=calendar_service.year_statuses(today()),
             import_form=import_form,
             confirm_form=confirm_form,
         )
@@ -115,7 +114,7 @@ class CalendarYearView(BaseView):
     @expose("/")
     @has_access
     def years(self) -> Any:
-        next_year = dt.date.today().year + 1
+        next_year = today().year + 1
         return self._page(ScheduleImportForm(year=next_year), ConfirmYearForm(year=next_year))
 
     @expose("/import", methods=["POST"])

@@ -1,0 +1,16 @@
+"""The migrations build exactly the schema the models declare, on every database under test."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_appbuilder import Model
+
+from app.extensions import db
+
+
+def test_the_migrated_schema_matches_the_models(app):
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Model.metadata)
+    assert differences == []

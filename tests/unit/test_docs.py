@@ -1,0 +1,15 @@
+"""Docs printed from code: the README's role table is the one the role table in code prints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.services.docs import roles_markdown
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_readme_role_table_matches_the_code():
+    text = README.read_text(encoding="utf-8")
+    documented = text.split("<!-- roles:begin -->\n", 1)[1].split("\n<!-- roles:end -->", 1)[0]
+    assert documented == roles_markdown()
