@@ -37,6 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         appbuilder = AppBuilder(security_manager_class=StaffSecurityManager, indexview=HomeView)
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+    app.json.ensure_ascii = False  # Chinese stays readable in JSON
     register_public(app)
     register_context(app)
     cli.init_app(app)

@@ -6,8 +6,8 @@ import datetime as dt
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from app.domain.enums import RegionLevel
 
@@ -66,6 +66,16 @@ class Staff(User):
 
     region: Mapped[Region | None] = relationship(foreign_keys=[region_id])
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
+
+
+# How many active logins a department has (the plan: every approval department names a liaison).
+# A correlated count, so a list of departments costs one query, not one per row.
+Department.staff_count = column_property(
+    select(func.count(Staff.id))
+    .where(Staff.department_id == Department.id, Staff.active.is_(True))
+    .correlate_except(Staff)
+    .scalar_subquery()
+)
 
 
 def now() -> dt.datetime:

@@ -5,14 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from flask_appbuilder import ModelView
+from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import gettext, lazy_gettext
+from markupsafe import Markup
+from sqlalchemy import select
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
 
 from app.domain.enums import RegionLevel
+from app.extensions import db
 from app.models import Department, Region, Staff
-from app.services.seeding import provision_region
-from app.views.base import EagerInterface, region_scope
+from app.services.org import add_zone, update_region
+from app.views.base import EagerInterface, ServiceModelView, actor, region_scope
 
 
 def _level_label(value: Any) -> str:
@@ -22,7 +29,29 @@ def _level_label(value: Any) -> str:
         return value or ""
 
 
-class RegionView(ModelView):
+def _staff_count(count: int | None) -> Markup:
+    """Zero logins is shown as a warning: the plan wants a liaison in every approval department."""
+    if not count:
+        return Markup('<span class="label label-danger">{}</span>').format(gettext("Nobody assigned yet"))
+    return Markup("{}").format(count)
+
+
+class ZoneForm(DynamicForm):
+    code = StringField(
+        lazy_gettext("Code"),
+        validators=[DataRequired(), Length(max=12)],
+        description=lazy_gettext("Division code; for a development zone, a code of your choosing such as 150600-01."),
+    )
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=100)])
+    parent_id = SelectField(lazy_gettext("Parent region"), coerce=int, validators=[DataRequired()])
+
+
+class RegionEditForm(DynamicForm):
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=100)])
+    active = BooleanField(lazy_gettext("Active"))
+
+
+class RegionView(ServiceModelView):
     """Regions and development zones; adding a zone gives it departments and a catalog."""
 
     datamodel = EagerInterface(Region, eager=("parent",))
@@ -35,7 +64,9 @@ class RegionView(ModelView):
     edit_title = lazy_gettext("Edit region")
     list_columns = ["code", "name", "level", "parent", "active"]
     show_columns = list_columns
-    add_columns = ["code", "name", "parent"]
+    add_form = ZoneForm
+    edit_form = RegionEditForm
+    add_columns = ["code", "name", "parent_id"]
     edit_columns = ["name", "active"]
     search_columns = ["code", "name", "level"]
     label_columns = {
@@ -45,21 +76,18 @@ class RegionView(ModelView):
         "parent": lazy_gettext("Parent region"),
         "active": lazy_gettext("Active"),
     }
-    description_columns = {
-        "code": lazy_gettext("Division code; for a development zone, a code of your choosing such as 150600-01."),
-    }
     formatters_columns = {"level": _level_label}
 
-    def pre_add(self, item: Region) -> None:
-        # Only development zones are added by hand; the administrative tree comes from the seed.
-        item.level = RegionLevel.ZONE.value
-        item.active = True
-        if item.parent is None or item.parent.level != RegionLevel.CITY.value:
-            raise ValueError(gettext("A development zone belongs to the city."))
+    def fill_form(self, form: DynamicForm, item: Region | None = None) -> None:
+        if item is None:
+            cities = db.session.scalars(select(Region).where(Region.level == RegionLevel.CITY.value))
+            form.parent_id.choices = [SelectChoice(r.id, r.name) for r in cities]
 
-    def post_add(self, item: Region) -> None:
-        provision_region(item)
-        self.datamodel.session.commit()
+    def service_add(self, form: ZoneForm) -> None:
+        add_zone(form.code.data, form.name.data, form.parent_id.data, actor())
+
+    def service_edit(self, item: Region, form: RegionEditForm) -> None:
+        update_region(item.id, form.name.data, form.active.data, actor())
 
 
 class DepartmentView(ModelView):
@@ -74,8 +102,9 @@ class DepartmentView(ModelView):
     show_title = lazy_gettext("Department")
     add_title = lazy_gettext("Add department")
     edit_title = lazy_gettext("Edit department")
-    list_columns = ["region", "name", "kind", "is_approval", "active"]
-    show_columns = ["region", "name", "kind", "role_in_plan", "is_approval", "active"]
+    list_columns = ["region", "name", "kind", "is_approval", "staff_count", "active"]
+    show_columns = ["region", "name", "kind", "role_in_plan", "is_approval", "staff_count", "active"]
+    order_columns = ["name", "kind", "is_approval", "staff_count"]
     add_columns = ["region", "name", "kind", "is_approval"]
     edit_columns = ["name", "is_approval", "active"]
     search_columns = ["region", "name", "kind", "is_approval", "active"]
@@ -85,8 +114,10 @@ class DepartmentView(ModelView):
         "kind": lazy_gettext("Kind"),
         "role_in_plan": lazy_gettext("Role in the plan"),
         "is_approval": lazy_gettext("Approval department"),
+        "staff_count": lazy_gettext("Staff with a login"),
         "active": lazy_gettext("Active"),
     }
+    formatters_columns = {"staff_count": _staff_count}
 
 
 class StaffUserView(UserDBModelView):
