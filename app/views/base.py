@@ -58,13 +58,38 @@ def flash_error(error: DomainError) -> None:
 class EagerInterface(SQLAInterface):
     """SQLAInterface that loads the listed relations in one extra query each, not one per row."""
 
-    def __init__(self, obj: type, eager: Sequence[str] = ()) -> None:
+    def __init__(self, obj: type, eager: Sequence[str] = (), order: Sequence[str] = ()) -> None:
         super().__init__(obj)
         self.eager = tuple(eager)
+        self.default_order = tuple(order)
 
     def apply_all(self, query: Any, *args: Any, **kwargs: Any) -> Any:
         query = super().apply_all(query, *args, **kwargs)
         return query.options(*(selectinload(getattr(self.obj, name)) for name in self.eager))
+
+    def apply_order_by(self, query: Any, order_column: str, order_direction: str, *args: Any, **kwargs: Any) -> Any:
+        # The user's sort first; the declared order after it keeps pages stable and rows grouped.
+        query = super().apply_order_by(query, order_column, order_direction, *args, **kwargs)
+        return query.order_by(*(getattr(self.obj, name) for name in self.default_order))
+
+
+_INPUT_CLASSES = {
+    "StringField": "form-control",
+    "IntegerField": "form-control",
+    "SelectField": "form-control my_select2",  # FAB's ab.js turns .my_select2 into a searchable select
+    "DateField": "form-control",
+}
+
+
+def style_form(form: Any) -> Any:
+    """Give hand-written form fields the Bootstrap look of FAB's generated ones."""
+    for field in form:
+        css = _INPUT_CLASSES.get(field.type)
+        if css:
+            field.render_kw = {**(field.render_kw or {}), "class": css}
+            if field.type == "DateField":
+                field.render_kw["type"] = "date"
+    return form
 
 
 class ServiceModelView(ModelView):
@@ -81,7 +106,7 @@ class ServiceModelView(ModelView):
         """Set per-request choices (e.g. departments of the user's regions) on a fresh form."""
 
     def _add(self) -> Any:
-        form = self.add_form.refresh()
+        form = style_form(self.add_form.refresh())
         self.fill_form(form)
         if request.method == "POST" and form.validate():
             try:
@@ -99,7 +124,7 @@ class ServiceModelView(ModelView):
         if item is None:
             abort(404)
         if request.method == "POST":
-            form = self.edit_form.refresh(request.form)
+            form = style_form(self.edit_form.refresh(request.form))
             self.fill_form(form, item)
             if form.validate():
                 try:
@@ -110,7 +135,7 @@ class ServiceModelView(ModelView):
                     flash(self.edit_row_message, "success")
                     return None
         else:
-            form = self.edit_form.refresh(obj=item)
+            form = style_form(self.edit_form.refresh(obj=item))
             self.fill_form(form, item)
             self.prefill_form(form, pk)
         self.update_redirect()

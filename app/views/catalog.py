@@ -51,6 +51,14 @@ def _yes_no(value: Any) -> str:
     return gettext("Yes") if value else gettext("No")
 
 
+def _blank(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _in_use_or_retired(value: Any) -> str:
+    return gettext("In use") if value is None else gettext("Retired %(at)s", at=value.strftime("%Y-%m-%d"))
+
+
 FIELD_LABELS: dict[str, Any] = {
     "seq": lazy_gettext("No."),
     "name": lazy_gettext("Item name"),
@@ -136,6 +144,8 @@ class CatalogChangeView(ModelView):
         "actor": lazy_gettext("By"),
     }
     formatters_columns = {
+        "old_value": _blank,
+        "new_value": _blank,
         "action": _enum_label(CatalogAction),
         "field": lambda value: str(FIELD_LABELS[value]) if value in FIELD_LABELS else (value or ""),
     }
@@ -156,7 +166,7 @@ class CatalogItemView(ServiceModelView):
     """A region's catalog; admins maintain it, everyone in the region reads it."""
 
     route_base = "/catalog"
-    datamodel = EagerInterface(CatalogItem, eager=("region", "department"))
+    datamodel = EagerInterface(CatalogItem, eager=("region", "department"), order=("region_id", "seq"))
     base_permissions = [
         "can_list",
         "can_show",
@@ -168,7 +178,6 @@ class CatalogItemView(ServiceModelView):
         "can_import",
     ]
     base_filters = region_scope()
-    base_order = ("seq", "asc")
     page_size = 50
     list_template = "catalog/list.html"
     show_template = "catalog/show.html"
@@ -216,7 +225,7 @@ class CatalogItemView(ServiceModelView):
         **FIELD_LABELS,
         "region": lazy_gettext("Region"),
         "department": lazy_gettext("Department"),
-        "retired_at": lazy_gettext("Retired at"),
+        "retired_at": lazy_gettext("Status"),
         "version": lazy_gettext("Version"),
         "updated_at": lazy_gettext("Last changed"),
         "updated_by": lazy_gettext("Changed by"),
@@ -229,6 +238,10 @@ class CatalogItemView(ServiceModelView):
         "allows_commitment": _yes_no,
         "unpublished": _yes_no,
         "is_other": _yes_no,
+        "legal_limit_days": _blank,
+        "promised_limit_days": _blank,
+        "retired_at": _in_use_or_retired,
+        "updated_by": _blank,
     }
     related_views = [CatalogChangeView]
 
