@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import CalendarDay, CalendarYear, Staff
 from app.models.org import now
 from app.services.tabular import Table
+from app.services.uow import transaction
 
 
 def work_calendar() -> WorkCalendar:
@@ -72,21 +73,31 @@ def missing_next_year(today: dt.date, warn_from_month: int) -> int | None:
 
 def set_day(day: dt.date, kind: DayKind, name: str, note: str, actor: Staff) -> CalendarDay:
     """Enter or change one day's status (an override of the statutory calendar)."""
+    with transaction():
+        return _set_day(day, kind, name, note, actor)
+
+
+def _set_day(day: dt.date, kind: DayKind, name: str, note: str, actor: Staff) -> CalendarDay:
     entry = db.session.scalar(select(CalendarDay).where(CalendarDay.day == day))
     if entry is None:
         entry = CalendarDay(day=day)
         db.session.add(entry)
     entry.kind = kind.value
-    entry.name = name.strip()[:100]
-    entry.note = note.strip()[:500]
+    entry.name = (name or "").strip()[:100]
+    entry.note = (note or "").strip()[:500]
     entry.entered_by_id = actor.id
     entry.entered_at = now()
-    db.session.commit()
+    db.session.flush()
     return entry
 
 
 def confirm_year(year: int, source: str, actor: Staff) -> CalendarYear:
     """Declare a year's schedule complete: from now on its days compute (weekdays + entered days)."""
+    with transaction():
+        return _confirm_year(year, source, actor)
+
+
+def _confirm_year(year: int, source: str, actor: Staff) -> CalendarYear:
     if year in BUILTIN_YEARS:
         raise ValidationError(N_("%(year)s is already known from the statutory calendar."), year=year)
     if not source.strip():
@@ -101,7 +112,7 @@ def confirm_year(year: int, source: str, actor: Staff) -> CalendarYear:
     entry.confirmed_by_id = actor.id
     entry.confirmed_at = now()
     db.session.add(entry)
-    db.session.commit()
+    db.session.flush()
     return entry
 
 
@@ -157,20 +168,10 @@ def import_year(table: Table, year: int, source: str, actor: Staff) -> ScheduleI
         raise FileRejected(problems)
     if not any(kind is DayKind.HOLIDAY for kind, _, _ in entries.values()):
         raise FileRejected([Problem(None, None, N_("The schedule lists no holiday."))])
-    try:
+    with transaction():
         for day, (kind, name, _) in entries.items():
-            entry = db.session.scalar(select(CalendarDay).where(CalendarDay.day == day)) or CalendarDay(day=day)
-            entry.kind = kind.value
-            entry.name = name[:100]
-            entry.note = source[:500]
-            entry.entered_by_id = actor.id
-            entry.entered_at = now()
-            db.session.add(entry)
-        db.session.flush()
-        confirmed = confirm_year(year, source, actor)
-    except Exception:
-        db.session.rollback()
-        raise
+            _set_day(day, kind, name, source, actor)
+        confirmed = _confirm_year(year, source, actor)
     holidays = sum(1 for kind, _, _ in entries.values() if kind is DayKind.HOLIDAY)
     return ScheduleImport(confirmed.year, holidays, len(entries) - holidays)
 

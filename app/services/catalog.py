@@ -16,6 +16,7 @@ from app.domain.catalog import (
     NO,
     RETIRED,
     YES,
+    ParsedRow,
     check_item,
     is_header,
     parse_rows,
@@ -28,6 +29,7 @@ from app.models.org import now
 from app.services.clock import today
 from app.services.scope import can_see_region, is_admin
 from app.services.tabular import Table
+from app.services.uow import transaction
 
 STAGE_ORDER = {stage.value: position for position, stage in enumerate(Stage)}
 
@@ -107,12 +109,8 @@ def add_item(region_id: int, values: dict[str, Any], actor: Staff, reason: str =
     region = db.session.get(Region, region_id)
     if region is None:
         raise NotFound()
-    try:
+    with transaction():
         item = _add(region, values, actor, reason.strip() or "新增事项")
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return item
 
 
@@ -142,12 +140,8 @@ def update_item(
     """Change an item's fields; returns the names of the fields that changed (none: nothing written)."""
     item = _editable_item(item_id, actor)
     _check_version(item, expected_version)
-    try:
+    with transaction():
         changed = _update(item, values, actor, reason)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return changed
 
 
@@ -190,12 +184,8 @@ def retire_item(item_id: int, actor: Staff, reason: str, expected_version: int |
     _check_version(item, expected_version)
     if item.retired:
         raise ValidationError(N_("The item is already retired."))
-    try:
+    with transaction():
         _set_retired(item, True, actor, _require_reason(reason))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return item
 
 
@@ -205,12 +195,8 @@ def restore_item(item_id: int, actor: Staff, reason: str, expected_version: int 
     _check_version(item, expected_version)
     if not item.retired:
         raise ValidationError(N_("The item is in use already."))
-    try:
+    with transaction():
         _set_retired(item, False, actor, _require_reason(reason))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return item
 
 
@@ -273,34 +259,43 @@ def import_catalog(region_id: int, table: Table, actor: Staff, reason: str) -> I
     existing = {i.name: i for i in db.session.scalars(select(CatalogItem).where(CatalogItem.region_id == region.id))}
     report = ImportReport()
     try:
-        for row in rows:
-            values = dict(row.values)
-            values["department_id"] = departments[row.department].id
-            item = existing.get(values["name"])
-            if item is None:
-                item = _add(region, values, actor, reason)
-                report.created.append(item.name)
-                if row.retired:
-                    _set_retired(item, True, actor, reason)
-                continue
-            did_change = False
-            if _update(item, values, actor, reason):
-                report.updated.append(item.name)
-                did_change = True
-            if row.retired is not None and row.retired != item.retired:
-                _set_retired(item, row.retired, actor, reason)
-                (report.retired if row.retired else report.restored).append(item.name)
-                did_change = True
-            if not did_change:
-                report.unchanged += 1
-        db.session.commit()
+        with transaction():
+            _apply_rows(region, rows, departments, existing, actor, reason, report)
     except ValidationError as error:
-        db.session.rollback()
         raise FileRejected([Problem(None, None, error.template, **error.params)]) from error
-    except Exception:
-        db.session.rollback()
-        raise
     return report
+
+
+def _apply_rows(
+    region: Region,
+    rows: list[ParsedRow],
+    departments: dict[str, Department],
+    existing: dict[str, CatalogItem],
+    actor: Staff,
+    reason: str,
+    report: ImportReport,
+) -> None:
+    """Apply parsed rows: add new names, update changed items, retire/restore by 状态."""
+    for row in rows:
+        values = dict(row.values)
+        values["department_id"] = departments[row.department].id
+        item = existing.get(values["name"])
+        if item is None:
+            item = _add(region, values, actor, reason)
+            report.created.append(item.name)
+            if row.retired:
+                _set_retired(item, True, actor, reason)
+            continue
+        did_change = False
+        if _update(item, values, actor, reason):
+            report.updated.append(item.name)
+            did_change = True
+        if row.retired is not None and row.retired != item.retired:
+            _set_retired(item, row.retired, actor, reason)
+            (report.retired if row.retired else report.restored).append(item.name)
+            did_change = True
+        if not did_change:
+            report.unchanged += 1
 
 
 def region_items(region_id: int, actor: Staff, include_retired: bool = True) -> list[CatalogItem]:

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import Region, Staff
 from app.services.scope import is_admin
 from app.services.seeding import provision_region
+from app.services.uow import transaction
 
 ZONE_CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{1,11}$")
 
@@ -30,15 +31,11 @@ def add_zone(code: str, name: str, parent_id: int, actor: Staff) -> Region:
     parent = db.session.get(Region, parent_id)
     if parent is None or parent.level != RegionLevel.CITY.value:
         raise ValidationError(N_("A development zone belongs to the city."))
-    try:
+    with transaction():
         zone = Region(code=code, name=name, level=RegionLevel.ZONE.value, parent_id=parent.id, active=True)
         db.session.add(zone)
         db.session.flush()
         provision_region(zone)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return zone
 
 
@@ -51,7 +48,7 @@ def update_region(region_id: int, name: str, active: bool, actor: Staff) -> Regi
         raise NotFound()
     if not (name or "").strip():
         raise ValidationError(N_("The name is required."))
-    region.name = name.strip()[:100]
-    region.active = bool(active)
-    db.session.commit()
+    with transaction():
+        region.name = name.strip()[:100]
+        region.active = bool(active)
     return region
