@@ -3,7 +3,24 @@
 from flask_appbuilder import Model
 
 from app.models.calendar import CalendarDay, CalendarYear
+from app.models.cases import Case, CaseEvent, CaseItem, Enterprise, Evaluation, ItemPause, Project
 from app.models.catalog import CatalogChange, CatalogItem
 from app.models.org import Department, Region, Staff
 
-__all__ = ["CalendarDay", "CalendarYear", "CatalogChange", "CatalogItem", "Department", "Model", "Region", "Staff"]
+__all__ = [
+    "CalendarDay",
+    "CalendarYear",
+    "Case",
+    "CaseEvent",
+    "CaseItem",
+    "CatalogChange",
+    "CatalogItem",
+    "Department",
+    "Enterprise",
+    "Evaluation",
+    "ItemPause",
+    "Model",
+    "Project",
+    "Region",
+    "Staff",
+]

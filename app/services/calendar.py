@@ -94,7 +94,17 @@ def _set_day(day: dt.date, kind: DayKind, name: str, note: str, actor: Staff) ->
 def confirm_year(year: int, source: str, actor: Staff) -> CalendarYear:
     """Declare a year's schedule complete: from now on its days compute (weekdays + entered days)."""
     with transaction():
-        return _confirm_year(year, source, actor)
+        confirmed = _confirm_year(year, source, actor)
+        _recompute_waiting_due_dates()
+    return confirmed
+
+
+def _recompute_waiting_due_dates() -> None:
+    # Items accepted while their limit ran into the unknown year get their due date now.
+    from app.services.cases import recompute_due_dates
+
+    db.session.flush()
+    recompute_due_dates()
 
 
 def _confirm_year(year: int, source: str, actor: Staff) -> CalendarYear:
@@ -172,6 +182,7 @@ def import_year(table: Table, year: int, source: str, actor: Staff) -> ScheduleI
         for day, (kind, name, _) in entries.items():
             _set_day(day, kind, name, source, actor)
         confirmed = _confirm_year(year, source, actor)
+        _recompute_waiting_due_dates()
     holidays = sum(1 for kind, _, _ in entries.values() if kind is DayKind.HOLIDAY)
     return ScheduleImport(confirmed.year, holidays, len(entries) - holidays)
 

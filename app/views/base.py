@@ -35,9 +35,14 @@ def region_scope(column: str = "region_id") -> list[list[Any]]:
     return [[column, FilterInFunction, scoped_regions]]
 
 
+def _translated(params: dict[str, Any]) -> dict[str, Any]:
+    # Labels passed as parameters (a state, an action) are msgids too; data such as names has no entry.
+    return {k: gettext(v) if isinstance(v, str) and v else v for k, v in params.items()}
+
+
 def error_text(error: DomainError) -> str:
     """The domain error in the user's language."""
-    return gettext(error.template, **error.params)
+    return gettext(error.template, **_translated(error.params))
 
 
 def flash_error(error: DomainError) -> None:
@@ -50,7 +55,7 @@ def flash_error(error: DomainError) -> None:
             if problem.column:
                 where.append(gettext("column “%(column)s”", column=problem.column))
             prefix = (", ".join(where) + ": ") if where else ""
-            flash(prefix + gettext(problem.template, **problem.params), "danger")
+            flash(prefix + gettext(problem.template, **_translated(problem.params)), "danger")
         if len(error.problems) > 50:
             flash(gettext("… and %(n)s more problems.", n=len(error.problems) - 50), "danger")
 
