@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test seed babel babel-extract babel-compile lint format bench clean
+.PHONY: run test seed babel babel-extract babel-compile docs lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ babel-extract: deps
 	$(BIN)/python -m app.i18n fill-english translations/en/LC_MESSAGES/messages.po
 
 babel: babel-extract babel-compile
+
+## Rewrite the README's role table from the role table in code.
+docs: deps
+	$(FLASK) roles-doc --readme README.md
 
 migrate: deps
 	$(FLASK) db upgrade

@@ -53,3 +53,6 @@ UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 2 * 1024 * 1024))
 
 # From this month on, admins are warned when next year's holiday schedule is missing.
 CALENDAR_WARN_FROM_MONTH = 10
+
+# Traffic lights: yellow when this many statutory working days or fewer are left.
+TRAFFIC_YELLOW_DAYS = int(os.environ.get("TRAFFIC_YELLOW_DAYS", 2))

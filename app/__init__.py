@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 from flask_appbuilder import AppBuilder
+from flask_wtf.csrf import CSRFProtect
 
 import config
 from app import cli
@@ -31,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.views.home import HomeView
     from app.views.org import StaffSecurityManager
 
+    CSRFProtect(app)  # every POST, FAB's and ours, carries a token
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config.BASE_DIR / "migrations"), render_as_batch=True)
     with app.app_context():

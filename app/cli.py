@@ -28,9 +28,20 @@ def seed_command(demo: bool) -> None:
 
 
 @click.command("roles-doc")
-def roles_doc_command() -> None:
-    """Print the role × permission table (pasted into README.md between the roles markers)."""
-    click.echo(roles_markdown())
+@click.option("--readme", type=click.Path(exists=True, dir_okay=False), help="Rewrite the table in this file.")
+def roles_doc_command(readme: str | None) -> None:
+    """Print the role × permission table, or rewrite it between the roles markers of README.md."""
+    table = roles_markdown()
+    if not readme:
+        click.echo(table)
+        return
+    with open(readme, encoding="utf-8") as handle:
+        text = handle.read()
+    head, rest = text.split("<!-- roles:begin -->\n", 1)
+    _, tail = rest.split("\n<!-- roles:end -->", 1)
+    with open(readme, "w", encoding="utf-8") as handle:
+        handle.write(f"{head}<!-- roles:begin -->\n{table}\n<!-- roles:end -->{tail}")
+    click.echo(f"{readme}: role table rewritten")
 
 
 def init_app(app: Flask) -> None:

@@ -181,7 +181,7 @@ def parse_rows(
                 continue
             member = _enum(enum, text)
             if member is None:
-                allowed = "、".join(CHINESE_NAMES[m] for m in enum if m in CHINESE_NAMES)
+                allowed = "、".join(CHINESE_NAMES[(enum, m.value)] for m in enum if (enum, m.value) in CHINESE_NAMES)
                 bad(key, N_("“%(value)s” is not one of: %(allowed)s."), value=text, allowed=allowed)
             else:
                 values[key] = member.value

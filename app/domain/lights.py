@@ -48,14 +48,14 @@ def urgency_key(light: Light, deadline: dt.date | None) -> tuple[int, dt.date]:
 def _labels() -> None:
     from app.domain import enums
 
-    enums._LABELS.update(
-        {
-            Light.RED: N_("Overdue"),
-            Light.YELLOW: N_("Due soon"),
-            Light.GREEN: N_("On time"),
-            Light.PAUSED: N_("Clock paused"),
-            Light.NONE: N_("No deadline"),
-        }
+    enums.register_labels(
+        [
+            (Light.RED, N_("Overdue")),
+            (Light.YELLOW, N_("Due soon")),
+            (Light.GREEN, N_("On time")),
+            (Light.PAUSED, N_("Clock paused")),
+            (Light.NONE, N_("No deadline")),
+        ]
     )
 
 

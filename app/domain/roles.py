@@ -39,6 +39,23 @@ _ORGANISATION_READ: list[Permission] = [
     ("menu_access", "Organisation"),
 ]
 
+_CASE_MENUS: list[Permission] = [("menu_access", "Cases")]
+
+_CASE_READ: list[Permission] = [
+    *_CASE_MENUS,
+    ("can_list", "CaseView"),
+    ("menu_access", "All cases"),
+    ("can_list", "CaseItemView"),
+    ("menu_access", "Case items"),
+    ("can_case", "CasePageView"),
+    ("can_list", "EnterpriseView"),
+    ("can_show", "EnterpriseView"),
+    ("menu_access", "Enterprises"),
+    ("can_list", "ProjectView"),
+    ("can_show", "ProjectView"),
+    ("menu_access", "Projects"),
+]
+
 ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
     RoleName.SUPERVISOR: [
         *_SELF_SERVICE,
@@ -50,14 +67,37 @@ ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
         ("can_list", "CatalogChangeView"),
         ("can_show", "CatalogChangeView"),
         ("menu_access", "Catalog history"),
+        *_CASE_READ,
+        # Supervisors may terminate a case and name its agent (the workflow table says which moves).
+        ("can_move", "CasePageView"),
+        ("can_agent", "CasePageView"),
     ],
     RoleName.AGENT: [
         *_SELF_SERVICE,
         *_CATALOG_READ,
         *_ORGANISATION_READ,
+        *_CASE_READ,
+        ("can_new", "CasePageView"),
+        ("can_move", "CasePageView"),
+        ("can_items", "CasePageView"),
+        ("can_plan", "CasePageView"),
+        ("can_agent", "CasePageView"),
+        ("can_item", "CasePageView"),
+        ("can_cases", "WorkQueueView"),
+        ("menu_access", "My cases"),
+        ("menu_access", "New application"),
+        ("can_edit", "EnterpriseView"),
+        ("can_edit", "ProjectView"),
     ],
     RoleName.LIAISON: [
         *_SELF_SERVICE,
+        *_CASE_MENUS,
+        ("can_items", "WorkQueueView"),
+        ("menu_access", "My department's items"),
+        ("can_list", "CaseItemView"),
+        ("menu_access", "Case items"),
+        ("can_case", "CasePageView"),
+        ("can_item", "CasePageView"),
         ("can_list", "CatalogItemView"),
         ("can_show", "CatalogItemView"),
         ("menu_access", "Catalog items"),

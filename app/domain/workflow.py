@@ -160,6 +160,11 @@ ACTION_LABELS: dict[str, str] = {
     "request_rectification": N_("Ask for rectification"),
     "resubmit": N_("Materials resubmitted"),
     "withdraw": N_("Withdraw item"),
+    # Timeline entries that are not state moves.
+    "submit": N_("Application registered"),
+    "add_item": N_("Item added"),
+    "assign_agent": N_("Agent named"),
+    "plan_schedule": N_("Service plan saved"),
 }
 
 NEED_MESSAGES: dict[Need, str] = {
@@ -185,49 +190,49 @@ def actions_for(table: tuple[Transition, ...], state: str, roles: set[str]) -> l
     return [t for t in table if t.state == state and any(r.value in roles for r in t.roles)]
 
 
-_LABELS_EXTRA: dict[LabelledEnum, str] = {
-    CaseState.SUBMITTED: N_("Submitted"),
-    CaseState.ACCEPTED: N_("Accepted"),
-    CaseState.REFUSED: N_("Not accepted"),
-    CaseState.ENTRUSTED: N_("Entrusted"),
-    CaseState.PLANNED: N_("Plan fixed"),
-    CaseState.IN_PROGRESS: N_("In progress"),
-    CaseState.COMPLETED: N_("Completed"),
-    CaseState.EVALUATED: N_("Evaluated"),
-    CaseState.TERMINATED: N_("Terminated"),
-    ItemState.PLANNED: N_("To be filed"),
-    ItemState.PREPARING: N_("Filing guided"),
-    ItemState.ACCEPTED: N_("Accepted by department"),
-    ItemState.IN_REVIEW: N_("In review"),
-    ItemState.SUPPLEMENT: N_("Supplement requested"),
-    ItemState.RECTIFICATION: N_("Rectification"),
-    ItemState.APPROVED: N_("Approved"),
-    ItemState.REJECTED: N_("Not approved"),
-    ItemState.WITHDRAWN: N_("Withdrawn"),
-    Channel.WINDOW: N_("Service window"),
-    Channel.WEBSITE: N_("Government service website"),
-    Channel.APP: N_("Mengsuban app"),
-    Channel.HOTLINE: N_("12345 hotline"),
-    Channel.EARLY: N_("Early intervention"),
-    Satisfaction.VERY_SATISFIED: N_("Very satisfied"),
-    Satisfaction.SATISFIED: N_("Satisfied"),
-    Satisfaction.DISSATISFIED: N_("Dissatisfied"),
-    ProjectCategory.KEY: N_("Key investment project"),
-    ProjectCategory.INVESTMENT_ATTRACTION: N_("Major investment-attraction project"),
-    ProjectCategory.TECH_INNOVATION: N_("Science and technology innovation"),
-    ProjectCategory.ENCOURAGED: N_("Nationally encouraged"),
-    ProjectCategory.OTHER: N_("Other"),
-    Need.AGENT: N_("agent named"),
-    Need.ITEMS: N_("items chosen"),
-    Need.SCHEDULE: N_("filing dates planned"),
-    Need.ITEMS_CLOSED: N_("every item closed"),
-    Need.REASON: N_("reason"),
-    Need.MATERIALS_RETURNED: N_("materials returned"),
-    Need.ARCHIVED: N_("archived"),
-    Need.EVALUATION: N_("evaluation"),
-    Need.NOTE: N_("note"),
-    Need.PROMISED_DATE: N_("promised date"),
-}
+_LABELS_EXTRA: list[tuple[LabelledEnum, str]] = [
+    (CaseState.SUBMITTED, N_("Submitted")),
+    (CaseState.ACCEPTED, N_("Accepted")),
+    (CaseState.REFUSED, N_("Not accepted")),
+    (CaseState.ENTRUSTED, N_("Entrusted")),
+    (CaseState.PLANNED, N_("Plan fixed")),
+    (CaseState.IN_PROGRESS, N_("In progress")),
+    (CaseState.COMPLETED, N_("Completed")),
+    (CaseState.EVALUATED, N_("Evaluated")),
+    (CaseState.TERMINATED, N_("Terminated")),
+    (ItemState.PLANNED, N_("To be filed")),
+    (ItemState.PREPARING, N_("Filing guided")),
+    (ItemState.ACCEPTED, N_("Accepted by department")),
+    (ItemState.IN_REVIEW, N_("In review")),
+    (ItemState.SUPPLEMENT, N_("Supplement requested")),
+    (ItemState.RECTIFICATION, N_("Rectification")),
+    (ItemState.APPROVED, N_("Approved")),
+    (ItemState.REJECTED, N_("Not approved")),
+    (ItemState.WITHDRAWN, N_("Withdrawn")),
+    (Channel.WINDOW, N_("Service window")),
+    (Channel.WEBSITE, N_("Government service website")),
+    (Channel.APP, N_("Mengsuban app")),
+    (Channel.HOTLINE, N_("12345 hotline")),
+    (Channel.EARLY, N_("Early intervention")),
+    (Satisfaction.VERY_SATISFIED, N_("Very satisfied")),
+    (Satisfaction.SATISFIED, N_("Satisfied")),
+    (Satisfaction.DISSATISFIED, N_("Dissatisfied")),
+    (ProjectCategory.KEY, N_("Key investment project")),
+    (ProjectCategory.INVESTMENT_ATTRACTION, N_("Major investment-attraction project")),
+    (ProjectCategory.TECH_INNOVATION, N_("Science and technology innovation")),
+    (ProjectCategory.ENCOURAGED, N_("Nationally encouraged")),
+    (ProjectCategory.OTHER, N_("Other")),
+    (Need.AGENT, N_("agent named")),
+    (Need.ITEMS, N_("items chosen")),
+    (Need.SCHEDULE, N_("filing dates planned")),
+    (Need.ITEMS_CLOSED, N_("every item closed")),
+    (Need.REASON, N_("reason")),
+    (Need.MATERIALS_RETURNED, N_("materials returned")),
+    (Need.ARCHIVED, N_("archived")),
+    (Need.EVALUATION, N_("evaluation")),
+    (Need.NOTE, N_("note")),
+    (Need.PROMISED_DATE, N_("promised date")),
+]
 
 # The national 好差评 scale has five levels; the Ordos form's three map onto it for reporting.
 NATIONAL_LEVEL: dict[Satisfaction, str] = {
@@ -240,7 +245,7 @@ NATIONAL_LEVEL: dict[Satisfaction, str] = {
 def _register_labels() -> None:
     from app.domain import enums
 
-    enums._LABELS.update(_LABELS_EXTRA)
+    enums.register_labels(_LABELS_EXTRA)
 
 
 _register_labels()

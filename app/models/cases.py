@@ -107,6 +107,16 @@ class Case(Model):
 
     __mapper_args__ = {"version_id_col": version}
 
+    @property
+    def traffic(self) -> Case:
+        """The case itself, for list columns that render from the whole row (light, link)."""
+        return self
+
+    @property
+    def ref(self) -> Case:
+        """The case itself, rendered as a link to its page."""
+        return self
+
     def __str__(self) -> str:
         return self.number
 
@@ -147,6 +157,11 @@ class CaseItem(Model):
     updated_by: Mapped[Staff | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def traffic(self) -> CaseItem:
+        """The item itself, for list columns that render from the whole row (light, link)."""
+        return self
 
     def __str__(self) -> str:
         return self.name

@@ -759,3 +759,121 @@ def case_for(case_id: int, actor: Staff) -> Case:
     if not can_open_case(case, actor):
         raise NotFound()
     return case
+
+
+# --- enterprise and project corrections ------------------------------------------------------------------
+
+
+def update_enterprise(enterprise_id: int, values: dict[str, Any], actor: Staff) -> Enterprise:
+    """Correct an enterprise's registration data (same checks as at application)."""
+    if RoleName.AGENT.value not in role_names(actor):
+        raise Forbidden()
+    company = db.session.get(Enterprise, enterprise_id)
+    if company is None or company.region_id not in visible_region_ids(actor):
+        raise NotFound()
+    cleaned = clean_enterprise(values)
+    clash = db.session.scalar(
+        select(Enterprise.id).where(
+            Enterprise.region_id == company.region_id,
+            Enterprise.credit_code == cleaned["credit_code"],
+            Enterprise.id != company.id,
+        )
+    )
+    if clash is not None:
+        raise ValidationError(
+            N_("Another enterprise already has the credit code %(code)s."), code=cleaned["credit_code"]
+        )
+    with transaction():
+        for key, value in cleaned.items():
+            setattr(company, key, value)
+    return company
+
+
+def update_project(project_id: int, values: dict[str, Any], actor: Staff) -> Project:
+    """Correct a project's data (same checks as at application)."""
+    if RoleName.AGENT.value not in role_names(actor):
+        raise Forbidden()
+    venture = db.session.get(Project, project_id)
+    if venture is None or venture.region_id not in visible_region_ids(actor):
+        raise NotFound()
+    cleaned = clean_project(values)
+    with transaction():
+        for key, value in cleaned.items():
+            setattr(venture, key, value)
+    return venture
+
+
+# --- work queues -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class QueueRow:
+    """One line of a work queue: the record, how urgent it is, and what the user can do next."""
+
+    record: Any
+    light: Any
+    deadline: dt.date | None
+    actions: list[Transition]
+
+
+def department_queue(actor: Staff) -> list[QueueRow]:
+    """A liaison's landing page: their department's open items of cases under way, most urgent first."""
+    from sqlalchemy.orm import selectinload
+
+    from app.domain.lights import urgency_key
+    from app.domain.workflow import actions_for
+    from app.services.lights import light_book
+
+    if actor.department_id is None:
+        return []
+    query = (
+        select(CaseItem)
+        .join(Case, CaseItem.case_id == Case.id)
+        .where(
+            CaseItem.department_id == actor.department_id,
+            Case.region_id.in_(visible_region_ids(actor)),
+            CaseItem.state.in_([s.value for s in OPEN_ITEM_STATES]),
+            Case.state.in_([CaseState.PLANNED.value, CaseState.IN_PROGRESS.value]),
+        )
+        .options(selectinload(CaseItem.case).selectinload(Case.project).selectinload(Project.enterprise))
+    )
+    book = light_book()
+    roles = role_names(actor)
+    rows = [
+        QueueRow(item, book.item(item), book.deadline(item), actions_for(ITEM_TRANSITIONS, item.state, roles))
+        for item in db.session.scalars(query)
+    ]
+    rows.sort(key=lambda row: urgency_key(row.light, row.deadline))
+    return rows
+
+
+def agent_queue(actor: Staff) -> list[QueueRow]:
+    """An agent's landing page: open cases they run, plus new applications nobody took yet, most urgent first."""
+    from sqlalchemy import or_
+    from sqlalchemy.orm import selectinload
+
+    from app.domain.lights import urgency_key
+    from app.domain.workflow import actions_for
+    from app.services.lights import light_book
+
+    query = (
+        select(Case)
+        .where(
+            Case.region_id.in_(visible_region_ids(actor)),
+            Case.state.in_([s.value for s in OPEN_CASE_STATES]),
+            or_(Case.agent_id == actor.id, Case.agent_id.is_(None)),
+        )
+        .options(selectinload(Case.items), selectinload(Case.project).selectinload(Project.enterprise))
+    )
+    book = light_book()
+    roles = role_names(actor)
+    rows = []
+    for case in db.session.scalars(query):
+        deadlines = [book.deadline(i) for i in case.items if book.deadline(i) and i.state in _OPEN_ITEM_VALUES]
+        deadline = min(deadlines, default=case.planned_end)
+        rows.append(QueueRow(case, book.case(case), deadline, actions_for(CASE_TRANSITIONS, case.state, roles)))
+    rows.sort(key=lambda row: urgency_key(row.light, row.deadline))
+    return rows
+
+
+_OPEN_ITEM_VALUES = {s.value for s in OPEN_ITEM_STATES}

@@ -21,7 +21,7 @@ from app.domain.catalog import (
     is_header,
     parse_rows,
 )
-from app.domain.enums import CHINESE_NAMES, CatalogAction, FastTrack, ItemType, Stage
+from app.domain.enums import CatalogAction, FastTrack, ItemType, Stage, chinese_name
 from app.domain.errors import N_, FileRejected, Forbidden, NotFound, Problem, StaleRecord, ValidationError
 from app.extensions import db
 from app.models import CatalogChange, CatalogItem, Department, Region, Staff
@@ -338,13 +338,13 @@ def export_catalog(region_id: int, actor: Staff, english_headers: bool = False) 
             item.seq,
             item.department.kind,
             item.name,
-            CHINESE_NAMES[ItemType(item.item_type)],
-            CHINESE_NAMES[Stage(item.stage)],
+            chinese_name(ItemType(item.item_type)),
+            chinese_name(Stage(item.stage)),
             item.legal_limit_days,
             item.promised_limit_days,
             YES if item.allows_incomplete else NO,
             YES if item.allows_commitment else NO,
-            CHINESE_NAMES[FastTrack(item.fast_track)],
+            chinese_name(FastTrack(item.fast_track)),
             YES if item.unpublished else NO,
             YES if item.is_other else NO,
             RETIRED if item.retired else IN_USE,
@@ -382,15 +382,15 @@ def public_record(item: CatalogItem) -> dict[str, Any]:
         "name": item.name,
         "department": item.department.name,
         "department_kind": item.department.kind,
-        "item_type": CHINESE_NAMES[ItemType(item.item_type)],
+        "item_type": chinese_name(ItemType(item.item_type)),
         "item_type_code": item.item_type,
-        "stage": CHINESE_NAMES[Stage(item.stage)],
+        "stage": chinese_name(Stage(item.stage)),
         "stage_code": item.stage,
         "time_limit_days": item.time_limit_days,
         "legal_limit_days": item.legal_limit_days,
         "promised_limit_days": item.promised_limit_days,
         "allows_incomplete": item.allows_incomplete,
         "allows_commitment": item.allows_commitment,
-        "fast_track": None if item.fast_track == FastTrack.NONE.value else CHINESE_NAMES[FastTrack(item.fast_track)],
+        "fast_track": None if item.fast_track == FastTrack.NONE.value else chinese_name(FastTrack(item.fast_track)),
         "is_other": item.is_other,
     }

@@ -13,12 +13,52 @@ from app.services.clock import today
 from app.services.scope import is_admin
 from app.views import public
 from app.views.calendar import CalendarDayView, CalendarYearView, WorkdayCalculatorView
+from app.views.cases import (
+    CaseItemView,
+    CasePageView,
+    CaseView,
+    EnterpriseView,
+    ProjectView,
+    WorkQueueView,
+)
 from app.views.catalog import CatalogChangeView, CatalogItemView
 from app.views.org import DepartmentView, RegionView
 
 
 def register_views(appbuilder: AppBuilder) -> None:
     """Add every back-office view to FAB, with its menu entry."""
+    work = lazy_gettext("Cases")
+    appbuilder.add_view(
+        WorkQueueView,
+        "My cases",
+        href="/queue/cases",
+        label=lazy_gettext("My cases"),
+        icon="fa-briefcase",
+        category="Cases",
+        category_label=work,
+        category_icon="fa-folder-open",
+    )
+    appbuilder.add_link(
+        "My department's items",
+        href="/queue/items",
+        label=lazy_gettext("My department's open items"),
+        icon="fa-inbox",
+        category="Cases",
+    )
+    appbuilder.add_link(
+        "New application",
+        href="/cases/new",
+        label=lazy_gettext("New application"),
+        icon="fa-plus",
+        category="Cases",
+    )
+    appbuilder.add_view(CaseView, "All cases", label=lazy_gettext("Cases"), icon="fa-list", category="Cases")
+    appbuilder.add_view(CaseItemView, "Case items", label=lazy_gettext("Case items"), icon="fa-tasks", category="Cases")
+    appbuilder.add_view(
+        EnterpriseView, "Enterprises", label=lazy_gettext("Enterprises"), icon="fa-industry", category="Cases"
+    )
+    appbuilder.add_view(ProjectView, "Projects", label=lazy_gettext("Projects"), icon="fa-cubes", category="Cases")
+    appbuilder.add_view_no_menu(CasePageView)
     organisation = lazy_gettext("Organisation")
     appbuilder.add_view(
         RegionView,

@@ -75,7 +75,11 @@ class EagerInterface(SQLAInterface):
     def apply_order_by(self, query: Any, order_column: str, order_direction: str, *args: Any, **kwargs: Any) -> Any:
         # The user's sort first; the declared order after it keeps pages stable and rows grouped.
         query = super().apply_order_by(query, order_column, order_direction, *args, **kwargs)
-        return query.order_by(*(getattr(self.obj, name) for name in self.default_order))
+        columns = [
+            getattr(self.obj, name[1:]).desc() if name.startswith("-") else getattr(self.obj, name)
+            for name in self.default_order
+        ]
+        return query.order_by(*columns)
 
 
 _INPUT_CLASSES = {

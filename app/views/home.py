@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
+from flask import g, redirect, url_for
 from flask_appbuilder import IndexView, expose
 
+from app.domain.enums import RoleName
 from app.services.roles import role_label
 
 
@@ -18,5 +19,11 @@ class HomeView(IndexView):
     @expose("/")
     def index(self) -> Any:
         user = g.user if g.user is not None and g.user.is_authenticated else None
+        # Agents and liaisons land on their work queue; the index stays one click away in the menu.
+        names = {r.name for r in user.roles} if user else set()
+        if names == {RoleName.LIAISON.value}:
+            return redirect(url_for("WorkQueueView.items"))
+        if names == {RoleName.AGENT.value}:
+            return redirect(url_for("WorkQueueView.cases"))
         roles = [role_label(r.name) for r in user.roles] if user else []
         return self.render_template(self.index_template, appbuilder=self.appbuilder, user=user, roles=roles)

@@ -1,0 +1,562 @@
+"""Case screens: lists, the case page (actions, plan, items, timeline), the application form, work queues."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, ModelView, expose, has_access
+from flask_appbuilder.forms import DynamicForm
+from flask_appbuilder.models.sqla.filters import FilterInFunction
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext, lazy_gettext
+from markupsafe import Markup
+from sqlalchemy import select
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from app.domain.enums import RoleName, Stage
+from app.domain.errors import DomainError, NotFound
+from app.domain.lights import Light
+from app.domain.workflow import (
+    ACTION_LABELS,
+    CASE_TRANSITIONS,
+    ITEM_TRANSITIONS,
+    OPEN_CASE_STATES,
+    CaseState,
+    Channel,
+    ItemState,
+    Need,
+    ProjectCategory,
+    Satisfaction,
+    actions_for,
+)
+from app.extensions import db
+from app.models import Case, CaseItem, CatalogItem, Department, Enterprise, Project, Staff
+from app.services import cases as case_service
+from app.services.clock import today
+from app.services.lights import LightBook, light_book
+from app.services.scope import role_names
+from app.views.base import EagerInterface, ServiceModelView, actor, flash_error, region_scope, scoped_regions
+
+
+def lights() -> LightBook:
+    """One light book per request: the calendar is loaded once however many rows are shown."""
+    if "light_book" not in g:
+        g.light_book = light_book()
+    return g.light_book
+
+
+def light_badge(light: Light) -> Markup:
+    css = {"red": "danger", "yellow": "warning", "green": "success", "paused": "default"}.get(light.value, "")
+    if not css:
+        return Markup("")
+    return Markup('<span class="label label-{} light-{}">{}</span>').format(css, light.value, gettext(light.label))
+
+
+def _label(enum: Any) -> Any:
+    def format_value(value: Any) -> str:
+        try:
+            return gettext(enum(value).label)
+        except ValueError:
+            return value or ""
+
+    return format_value
+
+
+def state_label(value: str | None, is_item: Any = None) -> str:
+    """A case or item state's translated label (timeline rows hold the raw state)."""
+    if not value:
+        return ""
+    try:
+        return gettext((ItemState if is_item else CaseState)(value).label)
+    except ValueError:
+        return value
+
+
+def _case_link(case: Case) -> Markup:
+    return Markup('<a href="{}">{}</a>').format(url_for("CasePageView.case", case_id=case.id), case.number)
+
+
+def _date(value: dt.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def department_scope() -> list[int]:
+    """Departments whose items the user may list: a liaison's own; everyone else's within their regions."""
+    user = g.user
+    if role_names(user) == {RoleName.LIAISON.value}:
+        return [user.department_id] if user.department_id else []
+    return list(db.session.scalars(select(Department.id).where(Department.region_id.in_(scoped_regions()))))
+
+
+CASE_LABELS = {
+    "number": lazy_gettext("Case no."),
+    "ref": lazy_gettext("Case no."),
+    "region": lazy_gettext("Region"),
+    "project": lazy_gettext("Project"),
+    "agent": lazy_gettext("Agent"),
+    "state": lazy_gettext("State"),
+    "channel": lazy_gettext("Channel"),
+    "applied_on": lazy_gettext("Applied on"),
+    "planned_end": lazy_gettext("Planned end"),
+    "traffic": lazy_gettext("Urgency"),
+}
+
+
+class CaseView(ModelView):
+    """All cases of the user's regions, searchable; the number opens the case page."""
+
+    route_base = "/caselist"
+    datamodel = EagerInterface(Case, eager=("region", "project", "agent", "items"), order=("-applied_on", "-id"))
+    base_permissions = ["can_list"]
+    base_filters = region_scope()
+    list_title = lazy_gettext("Cases")
+    list_template = "cases/list.html"
+    extra_args = {"state_choices": CaseState.choices()}
+    list_columns = ["ref", "region", "project", "agent", "state", "channel", "applied_on", "planned_end", "traffic"]
+    search_columns = ["number", "state", "channel", "applied_on", "planned_end"]
+    order_columns = ["number", "state", "applied_on", "planned_end"]
+    label_columns = CASE_LABELS
+    formatters_columns = {
+        "ref": _case_link,
+        "state": _label(CaseState),
+        "channel": _label(Channel),
+        "traffic": lambda case: light_badge(lights().case(case)),
+        "planned_end": _date,
+        "applied_on": _date,
+    }
+    page_size = 25
+
+
+class CaseItemView(ModelView):
+    """Items of cases, searchable: agents and supervisors see their regions', liaisons their department's."""
+
+    route_base = "/caseitems"
+    datamodel = EagerInterface(CaseItem, eager=("case", "department"), order=("case_id", "position", "id"))
+    base_permissions = ["can_list"]
+    base_filters = [*region_scope("case.region_id"), ["department_id", FilterInFunction, department_scope]]
+    list_title = lazy_gettext("Case items")
+    list_columns = [
+        "case",
+        "name",
+        "department",
+        "stage",
+        "state",
+        "planned_filing_on",
+        "accepted_on",
+        "due_on",
+        "closed_on",
+        "traffic",
+    ]
+    search_columns = ["name", "state", "stage", "planned_filing_on", "accepted_on", "due_on", "closed_on"]
+    order_columns = ["name", "state", "planned_filing_on", "accepted_on", "due_on", "closed_on"]
+    label_columns = {
+        "case": lazy_gettext("Case no."),
+        "name": lazy_gettext("Item name"),
+        "department": lazy_gettext("Department"),
+        "stage": lazy_gettext("Stage"),
+        "state": lazy_gettext("State"),
+        "planned_filing_on": lazy_gettext("Planned filing"),
+        "accepted_on": lazy_gettext("Accepted on"),
+        "due_on": lazy_gettext("Due on"),
+        "closed_on": lazy_gettext("Closed on"),
+        "traffic": lazy_gettext("Urgency"),
+    }
+    formatters_columns = {
+        "case": _case_link,
+        "stage": _label(Stage),
+        "state": _label(ItemState),
+        "traffic": lambda item: light_badge(lights().item(item)),
+        "planned_filing_on": _date,
+        "accepted_on": _date,
+        "due_on": _date,
+        "closed_on": _date,
+    }
+    page_size = 50
+
+
+# --- enterprise and project screens ---------------------------------------------------------------------
+
+
+class EnterpriseForm(DynamicForm):
+    name = StringField(lazy_gettext("Enterprise name"), validators=[DataRequired(), Length(max=200)])
+    credit_code = StringField(lazy_gettext("Unified social credit code"), validators=[DataRequired(), Length(max=18)])
+    address = StringField(lazy_gettext("Address"), validators=[Length(max=300)])
+    postcode = StringField(lazy_gettext("Postcode"), validators=[Length(max=6)])
+    legal_representative = StringField(lazy_gettext("Legal representative"), validators=[Length(max=50)])
+    phone = StringField(lazy_gettext("Phone"), validators=[Length(max=32)])
+    contact_person = StringField(lazy_gettext("Contact person"), validators=[Length(max=50)])
+    contact_phone = StringField(lazy_gettext("Contact phone"), validators=[Length(max=32)])
+
+
+ENTERPRISE_LABELS = {name: field.args[0] for name, field in EnterpriseForm.__dict__.items() if hasattr(field, "args")}
+
+
+class EnterpriseView(ServiceModelView):
+    route_base = "/enterprises"
+    datamodel = EagerInterface(Enterprise, eager=("region",), order=("name",))
+    base_permissions = ["can_list", "can_show", "can_edit"]
+    base_filters = region_scope()
+    list_title = lazy_gettext("Enterprises")
+    show_title = lazy_gettext("Enterprise")
+    edit_title = lazy_gettext("Correct enterprise data")
+    list_columns = ["name", "credit_code", "region", "legal_representative", "contact_person", "contact_phone"]
+    show_columns = [
+        "name",
+        "credit_code",
+        "region",
+        "address",
+        "postcode",
+        "legal_representative",
+        "phone",
+        "contact_person",
+        "contact_phone",
+    ]
+    search_columns = ["name", "credit_code"]
+    edit_form = EnterpriseForm
+    edit_columns = list(ENTERPRISE_LABELS)
+    label_columns = {**ENTERPRISE_LABELS, "region": lazy_gettext("Region")}
+
+    def service_edit(self, item: Enterprise, form: EnterpriseForm) -> None:
+        case_service.update_enterprise(item.id, {k: getattr(form, k).data for k in ENTERPRISE_LABELS}, actor())
+
+
+class ProjectForm(DynamicForm):
+    name = StringField(lazy_gettext("Project name"), validators=[DataRequired(), Length(max=200)])
+    address = StringField(lazy_gettext("Project address"), validators=[Length(max=300)])
+    code = StringField(
+        lazy_gettext("Project code"),
+        validators=[Length(max=30)],
+        description=lazy_gettext("As issued by the national online approval platform, e.g. 2026-150621-44-01-123456"),
+    )
+    total_investment = StringField(lazy_gettext("Total investment (10,000 yuan)"))
+    planned_investment = StringField(lazy_gettext("Planned investment this year (10,000 yuan)"))
+    fund_source = StringField(lazy_gettext("Fund source"), validators=[Length(max=100)])
+    land_nature = StringField(lazy_gettext("Land nature"), validators=[Length(max=100)])
+    is_key_project = BooleanField(lazy_gettext("Key project"))
+    category = SelectField(
+        lazy_gettext("Project category"),
+        choices=[SelectChoice(c.value, lazy_gettext(c.label)) for c in ProjectCategory],
+    )
+    main_use_and_scale = TextAreaField(lazy_gettext("Main use and scale"))
+    leader_in_charge = StringField(lazy_gettext("Leader in charge"), validators=[Length(max=50)])
+    progress_before = TextAreaField(lazy_gettext("Approval progress so far"))
+
+
+PROJECT_LABELS = {name: field.args[0] for name, field in ProjectForm.__dict__.items() if hasattr(field, "args")}
+
+
+class ProjectView(ServiceModelView):
+    route_base = "/projects"
+    datamodel = EagerInterface(Project, eager=("region", "enterprise"), order=("-id",))
+    base_permissions = ["can_list", "can_show", "can_edit"]
+    base_filters = region_scope()
+    list_title = lazy_gettext("Projects")
+    show_title = lazy_gettext("Project")
+    edit_title = lazy_gettext("Correct project data")
+    list_columns = ["name", "code", "enterprise", "region", "total_investment", "is_key_project", "category"]
+    show_columns = ["name", "enterprise", "region", *[k for k in PROJECT_LABELS if k != "name"]]
+    search_columns = ["name", "code", "is_key_project"]
+    edit_form = ProjectForm
+    edit_columns = list(PROJECT_LABELS)
+    label_columns = {**PROJECT_LABELS, "region": lazy_gettext("Region"), "enterprise": lazy_gettext("Enterprise")}
+    formatters_columns = {
+        "category": _label(ProjectCategory),
+        "is_key_project": lambda v: gettext("Yes") if v else gettext("No"),
+    }
+
+    def service_edit(self, item: Project, form: ProjectForm) -> None:
+        case_service.update_project(item.id, {k: getattr(form, k).data for k in PROJECT_LABELS}, actor())
+
+
+# --- the case page ---------------------------------------------------------------------------------------
+
+
+def _parse_date(raw: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _version() -> int | None:
+    raw = request.form.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _safe_next(default: str) -> str:
+    target = request.form.get("next") or request.args.get("next") or ""
+    parts = urlsplit(target)
+    return target if target.startswith("/") and not parts.netloc and not target.startswith("//") else default
+
+
+class CasePageView(BaseView):
+    """One case: its state and next steps, enterprise and project, items and schedule, timeline."""
+
+    route_base = "/cases"
+    default_view = "new"
+    base_permissions = ["can_case", "can_new", "can_move", "can_items", "can_plan", "can_agent", "can_item"]
+
+    def _case(self, case_id: int) -> Case:
+        try:
+            return case_service.case_for(case_id, actor())
+        except NotFound:
+            abort(404)
+
+    @expose("/<int:case_id>")
+    @has_access
+    def case(self, case_id: int) -> Any:
+        case = self._case(case_id)
+        user = actor()
+        roles = role_names(user)
+        is_liaison_only = roles == {RoleName.LIAISON.value}
+        items = [i for i in case.items if not is_liaison_only or i.department_id == user.department_id]
+        book = lights()
+        catalog = []
+        if RoleName.AGENT.value in roles and case.state in {s.value for s in OPEN_CASE_STATES}:
+            catalog = list(
+                db.session.scalars(
+                    select(CatalogItem)
+                    .where(CatalogItem.region_id == case.region_id, CatalogItem.retired_at.is_(None))
+                    .order_by(CatalogItem.seq)
+                )
+            )
+        agents = []
+        if roles & {RoleName.AGENT.value, RoleName.SUPERVISOR.value}:
+            agents = [
+                s
+                for s in db.session.scalars(select(Staff).where(Staff.region_id == case.region_id, Staff.active))
+                if RoleName.AGENT.value in role_names(s)
+            ]
+        return self.render_template(
+            "cases/page.html",
+            title=case.number,
+            case=case,
+            items=items,
+            book=book,
+            light_badge=light_badge,
+            case_actions=actions_for(CASE_TRANSITIONS, case.state, roles),
+            item_actions={i.id: actions_for(ITEM_TRANSITIONS, i.state, roles) for i in items},
+            action_labels=ACTION_LABELS,
+            state_label=state_label,
+            Need=Need,
+            CaseState=CaseState,
+            ItemState=ItemState,
+            Stage=Stage,
+            Channel=Channel,
+            ProjectCategory=ProjectCategory,
+            Satisfaction=Satisfaction,
+            catalog=catalog,
+            chosen={i.catalog_item_id for i in case.items if i.state != ItemState.WITHDRAWN.value},
+            agents=agents,
+            events=case_service.timeline(case.id, user),
+            today=today(),
+            can_edit_plan=RoleName.AGENT.value in roles and case.state in {s.value for s in OPEN_CASE_STATES},
+        )
+
+    def _back(self, case_id: int) -> Any:
+        return redirect(_safe_next(url_for(".case", case_id=case_id)))
+
+    def _run(self, call: Any, success: str) -> bool:
+        try:
+            call()
+        except DomainError as error:
+            flash_error(error)
+            return False
+        flash(success, "success")
+        return True
+
+    @expose("/<int:case_id>/move/<action>", methods=["POST"])
+    @has_access
+    @permission_name("move")
+    def move(self, case_id: int, action: str) -> Any:
+        form = request.form
+        self._run(
+            lambda: case_service.move_case(
+                case_id,
+                action,
+                actor(),
+                _parse_date(form.get("on")) or today(),
+                note=form.get("note", ""),
+                expected_version=_version(),
+                materials_returned=bool(form.get("materials_returned")),
+                materials_note=form.get("materials_note", ""),
+                archived=bool(form.get("archived")),
+                level=form.get("level", ""),
+            ),
+            gettext("Done: %(action)s.", action=gettext(ACTION_LABELS.get(action, action))),
+        )
+        return self._back(case_id)
+
+    @expose("/<int:case_id>/items", methods=["POST"])
+    @has_access
+    @permission_name("items")
+    def items(self, case_id: int) -> Any:
+        ids = [int(v) for v in request.form.getlist("catalog_item_id") if v.isdigit()]
+        self._run(
+            lambda: case_service.choose_items(case_id, ids, request.form.get("other_text", ""), actor(), _version()),
+            gettext("Items added to the case."),
+        )
+        return self._back(case_id)
+
+    @expose("/<int:case_id>/plan", methods=["POST"])
+    @has_access
+    @permission_name("plan")
+    def plan(self, case_id: int) -> Any:
+        case = self._case(case_id)
+        lines = []
+        for item in case.items:
+            position = request.form.get(f"position_{item.id}", "")
+            lines.append(
+                case_service.PlanLine(
+                    item.id,
+                    int(position) if position.isdigit() else item.position,
+                    _parse_date(request.form.get(f"filing_{item.id}")),
+                )
+            )
+        self._run(
+            lambda: case_service.plan_schedule(
+                case_id, lines, actor(), _parse_date(request.form.get("planned_end")), _version()
+            ),
+            gettext("Service plan saved."),
+        )
+        return self._back(case_id)
+
+    @expose("/<int:case_id>/agent", methods=["POST"])
+    @has_access
+    @permission_name("agent")
+    def agent(self, case_id: int) -> Any:
+        agent_id = request.form.get("agent_id", "")
+        self._run(
+            lambda: case_service.assign_agent(case_id, int(agent_id or 0), actor(), _version()),
+            gettext("Agent named."),
+        )
+        return self._back(case_id)
+
+    @expose("/item/<int:item_id>/<action>", methods=["POST"])
+    @has_access
+    @permission_name("item")
+    def item(self, item_id: int, action: str) -> Any:
+        """One step on an item — a date and a note in one form — from the case page or a work queue."""
+        form = request.form
+        done = self._run(
+            lambda: case_service.move_item(
+                item_id,
+                action,
+                actor(),
+                _parse_date(form.get("on")) or today(),
+                note=form.get("note", ""),
+                expected_version=_version(),
+                incomplete=bool(form.get("incomplete")),
+                promised_on=_parse_date(form.get("promised_on")),
+                commitment=bool(form.get("commitment")),
+            ),
+            gettext("Done: %(action)s.", action=gettext(ACTION_LABELS.get(action, action))),
+        )
+        moved = db.session.get(CaseItem, item_id)
+        if done and moved.accepted_on and moved.due_on is None and moved.paused_since is None and moved.time_limit_days:
+            flash(
+                gettext(
+                    "The due date cannot be computed yet: the holiday schedule of the year it falls in is "
+                    "missing. It will be filled in once an administrator enters that year."
+                ),
+                "warning",
+            )
+        if role_names(actor()) == {RoleName.LIAISON.value}:
+            default = url_for("WorkQueueView.items")
+        elif moved is None:
+            default = url_for("CaseView.list")
+        else:
+            default = url_for(".case", case_id=moved.case_id)
+        return redirect(_safe_next(default))
+
+    # --- the application form (Attachment 4) ----------------------------------------------------------
+
+    @expose("/new", methods=["GET", "POST"])
+    @has_access
+    def new(self) -> Any:
+        user = actor()
+        region_ids = scoped_regions()
+        region_id = request.form.get("region_id", type=int) or user.region_id
+        if region_id not in region_ids:
+            abort(404)
+        catalog = list(
+            db.session.scalars(
+                select(CatalogItem)
+                .where(CatalogItem.region_id == region_id, CatalogItem.retired_at.is_(None))
+                .order_by(CatalogItem.seq)
+            )
+        )
+        values = request.form
+        if request.method == "POST":
+            try:
+                case = case_service.submit_application(
+                    region_id,
+                    {k: values.get(f"enterprise_{k}", "") for k in ENTERPRISE_LABELS},
+                    {k: values.get(f"project_{k}", "") for k in PROJECT_LABELS},
+                    values.get("channel", ""),
+                    _parse_date(values.get("applied_on")) or today(),
+                    [int(v) for v in values.getlist("catalog_item_id") if v.isdigit()],
+                    user,
+                    other_items_text=values.get("other_text", ""),
+                    note=values.get("note", ""),
+                )
+            except DomainError as error:
+                flash_error(error)
+            else:
+                flash(gettext("Application %(number)s registered.", number=case.number), "success")
+                return redirect(url_for(".case", case_id=case.id))
+        return self.render_template(
+            "cases/new.html",
+            title=gettext("New application"),
+            values=values,
+            region_id=region_id,
+            catalog=catalog,
+            chosen={int(v) for v in values.getlist("catalog_item_id") if v.isdigit()},
+            enterprise_labels=ENTERPRISE_LABELS,
+            project_labels=PROJECT_LABELS,
+            Channel=Channel,
+            ProjectCategory=ProjectCategory,
+            Stage=Stage,
+            today=today(),
+        )
+
+
+class WorkQueueView(BaseView):
+    """Landing pages: a liaison's open items, an agent's open cases, most urgent first."""
+
+    route_base = "/queue"
+    default_view = "items"
+    base_permissions = ["can_items", "can_cases"]
+
+    @expose("/items")
+    @has_access
+    def items(self) -> Any:
+        rows = case_service.department_queue(actor())
+        return self.render_template(
+            "cases/queue_items.html",
+            title=gettext("My department's open items"),
+            rows=rows,
+            light_badge=light_badge,
+            action_labels=ACTION_LABELS,
+            Need=Need,
+            ItemState=ItemState,
+            today=today(),
+        )
+
+    @expose("/cases")
+    @has_access
+    def cases(self) -> Any:
+        rows = case_service.agent_queue(actor())
+        return self.render_template(
+            "cases/queue_cases.html",
+            title=gettext("My cases"),
+            rows=rows,
+            light_badge=light_badge,
+            action_labels=ACTION_LABELS,
+            CaseState=CaseState,
+        )
