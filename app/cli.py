@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from werkzeug.security import generate_password_hash
 
+from app.services.demo import demo_staff, seed_demo_cases
 from app.services.docs import roles_markdown
 from app.services.roles import sync_roles
 from app.services.seeding import demo_password, seed_demo, seed_reference
@@ -21,10 +22,16 @@ def seed_command(demo: bool) -> None:
     click.echo(f"Reference data loaded ({added}); roles synced ({sum(roles.added.values())} permissions added).")
     if demo:
         password = demo_password()
-        logins = seed_demo(generate_password_hash(password))
+        password_hash = generate_password_hash(password)
+        logins = seed_demo(password_hash)
+        more = demo_staff(password_hash)
+        made = seed_demo_cases()
+        click.echo(f"Demo cases created: {made}.")
         click.echo(f"Demo logins (password for all: {password}):")
         for username, role, region in logins:
             click.echo(f"  {username:<20} {role:<11} {region}")
+        if more:
+            click.echo(f"  … and {len(more)} more agents and liaisons of the demo regions (see Security → Users).")
 
 
 @click.command("roles-doc")

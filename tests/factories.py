@@ -63,3 +63,57 @@ def apply(
         catalog_ids(region_code, *names),
         agent,
     )
+
+
+def bulk_cases(region_code: str, n: int, state: str = "in_progress", batch: str = "B") -> list[int]:
+    """`n` cases of one region with two items each (water, land), inserted directly: for list-size tests."""
+    from app.models import Case, CaseItem, Enterprise, Project
+
+    region = db.session.scalar(select(Region).where(Region.code == region_code))
+    agent = db.session.scalar(select(Staff).where(Staff.region_id == region.id, Staff.username.like("%agent%")))
+    water, land = (
+        db.session.scalar(select(CatalogItem).where(CatalogItem.region_id == region.id, CatalogItem.name == name))
+        for name in ("取水许可审批", "建设用地规划许可证核发")
+    )
+    company = db.session.scalar(select(Enterprise).where(Enterprise.region_id == region.id))
+    if company is None:
+        company = Enterprise(region_id=region.id, name="批量测试企业", credit_code=CREDIT_CODE)
+        db.session.add(company)
+        db.session.flush()
+    ids = []
+    for k in range(n):
+        venture = Project(region_id=region.id, enterprise_id=company.id, name=f"批量项目{batch}{k:04d}")
+        db.session.add(venture)
+        db.session.flush()
+        case = Case(
+            number=f"{region_code}-2026-{batch}{k:04d}",
+            region_id=region.id,
+            project_id=venture.id,
+            channel="window",
+            state=state,
+            agent_id=agent.id if agent else None,
+            applied_on=dt.date(2026, 9, 1),
+            planned_end=dt.date(2026, 12, 1),
+        )
+        db.session.add(case)
+        db.session.flush()
+        for position, entry in enumerate((water, land)):
+            db.session.add(
+                CaseItem(
+                    case_id=case.id,
+                    catalog_item_id=entry.id,
+                    catalog_version=entry.version,
+                    name=entry.name,
+                    department_id=entry.department_id,
+                    stage=entry.stage,
+                    time_limit_days=20,
+                    state="accepted",
+                    position=position,
+                    accepted_on=dt.date(2026, 10, 8),
+                    due_on=dt.date(2026, 11, 5) if k % 2 else dt.date(2026, 12, 10),
+                    planned_filing_on=dt.date(2026, 10, 1),
+                )
+            )
+        ids.append(case.id)
+    db.session.commit()
+    return ids

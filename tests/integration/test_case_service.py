@@ -233,3 +233,32 @@ def test_evaluation_is_recorded_once(app, staff, today_is):
     cases.evaluate_case(case.id, staff("dlt_agent"), "dissatisfied", "太慢")
     with pytest.raises(ValidationError):
         cases.evaluate_case(case.id, staff("dlt_agent"), "satisfied")
+
+
+def test_a_lost_race_between_two_requests_is_refused_not_merged(app, staff, today_is, monkeypatch):
+    """Both requests read version v; the other one commits first; ours must fail, not overwrite."""
+    from sqlalchemy.orm import Session
+
+    case = _planned_case(staff)
+    permit = _item(case, "取水许可审批")
+    water = staff("dlt_liaison_water")
+    real_effects = cases._apply_item_effects
+
+    def concurrent_commit_first(item, *args, **kwargs):
+        # Another liaison's request commits on its own connection while ours is in flight.
+        with Session(db.engine) as other:
+            theirs = other.get(CaseItem, item.id)
+            theirs.note = "另一位联络员的修改"
+            other.commit()
+        return real_effects(item, *args, **kwargs)
+
+    monkeypatch.setattr(cases, "_apply_item_effects", concurrent_commit_first)
+    with pytest.raises(StaleRecord):
+        cases.accept_item(permit.id, water, D(2026, 9, 25), expected_version=permit.version)
+    db.session.expire_all()
+    stored = db.session.get(CaseItem, permit.id)
+    assert stored.state == "planned" and stored.note == "另一位联络员的修改"
+    accepted = db.session.scalars(
+        select(CaseEvent).where(CaseEvent.item_id == permit.id, CaseEvent.action == "accept")
+    ).all()
+    assert accepted == []

@@ -1,0 +1,225 @@
+"""Demo cases for a first run: a few dozen realistic cases across four regions, in every state.
+
+Built through the real services (so every event, due date and pause is what production would record),
+with dates counted back from today. Runs once per region: a region that has cases is left alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.domain.codes import credit_check_character, org_check_character
+from app.domain.enums import RoleName
+from app.domain.errors import DomainError
+from app.extensions import db
+from app.models import Case, CatalogItem, Department, Region, Staff
+from app.services import cases
+from app.services.cases import PlanLine
+from app.services.clock import today
+
+DEMO_REGIONS = {"150600": "city", "150621": "dlt", "150627": "yjhl", "150602": "ds"}
+LIAISON_KINDS = {"water": "水利部门", "land": "自然资源部门", "housing": "住建部门", "dev": "发改部门"}
+
+PROJECTS = [
+    ("光伏治沙发电项目", "鄂尔多斯绿能光伏科技有限公司", "key", "98000"),
+    ("煤制烯烃升级改造项目", "鄂尔多斯煤化新材料有限公司", "key", "356000"),
+    ("绿氢制备及储运一体化项目", "内蒙古氢途能源有限公司", "tech_innovation", "126000"),
+    ("大数据中心二期工程", "鄂尔多斯云谷数据科技有限公司", "investment_attraction", "54000"),
+    ("现代物流园区建设项目", "蒙西现代物流集团有限公司", "investment_attraction", "32000"),
+    ("风光储一体化示范项目", "鄂尔多斯风光储能有限公司", "encouraged", "210000"),
+    ("羊绒制品智能工厂项目", "鄂尔多斯绒纺智造有限公司", "tech_innovation", "18500"),
+    ("新能源重卡换电站项目", "蒙速新能源交通有限公司", "encouraged", "8600"),
+    ("乡村振兴农牧产业园项目", "鄂尔多斯农牧发展有限公司", "other", "12800"),
+]
+ITEM_SETS = [
+    ("取水许可审批", "建设用地规划许可证核发", "建筑工程施工许可证核发"),
+    ("企业投资项目备案", "生产建设项目水土保持方案审批"),
+    ("建设项目用地预审与选址意见书核发", "取水许可审批"),
+]
+# The state each demo case of a region ends in, in the order of PROJECTS.
+STORY = [
+    "submitted",
+    "refused",
+    "entrusted",  # "accepted" in every other region
+    "planned",
+    "in_progress_overdue",
+    "in_progress_supplement",
+    "completed",
+    "evaluated",
+    "terminated",
+]
+
+
+@dataclass
+class DemoPeople:
+    agent: Staff
+    liaisons: dict[str, Staff]
+
+
+def demo_staff(password_hash: str) -> list[tuple[str, str, str]]:
+    """An agent and the four liaisons the demo cases need in each demo region (existing users kept)."""
+    sm = current_app.appbuilder.sm
+    created = []
+    for code, prefix in DEMO_REGIONS.items():
+        region = db.session.scalar(select(Region).where(Region.code == code))
+        wanted = [(f"{prefix}_agent" if prefix not in ("city", "dlt") else None, RoleName.AGENT, "政务服务部门")]
+        wanted += [(f"{prefix}_liaison_{short}", RoleName.LIAISON, kind) for short, kind in LIAISON_KINDS.items()]
+        for username, role, kind in wanted:
+            if username is None:
+                continue
+            department = db.session.scalar(
+                select(Department).where(Department.region_id == region.id, Department.kind == kind)
+            )
+            # The first demo users of the city and 达拉特旗 already cover some of these posts.
+            if role is RoleName.LIAISON and db.session.scalar(
+                select(func.count(Staff.id)).where(Staff.department_id == department.id)
+            ):
+                continue
+            if db.session.scalar(select(Staff).where(Staff.username == username)) is not None:
+                continue
+            user = Staff(
+                username=username,
+                email=f"{username}@demo.invalid",
+                first_name=f"{region.name}{department.name.removeprefix(region.name)}",
+                last_name="",
+                active=True,
+                password=password_hash,
+                roles=[sm.find_role(role.value)],
+                region=region,
+                department=department,
+            )
+            db.session.add(user)
+            created.append((username, role.value, region.name))
+    db.session.commit()
+    return created
+
+
+def _people(region: Region) -> DemoPeople:
+    staff = db.session.scalars(select(Staff).where(Staff.region_id == region.id, Staff.active.is_(True))).all()
+    agent = next(s for s in staff if any(r.name == RoleName.AGENT.value for r in s.roles))
+    liaisons = {
+        s.department.kind: s for s in staff if s.department and any(r.name == RoleName.LIAISON.value for r in s.roles)
+    }
+    return DemoPeople(agent, liaisons)
+
+
+def _credit_code(region_code: str, n: int) -> str:
+    body = f"{n:08d}"
+    first17 = "91" + region_code + body + org_check_character(body)
+    return first17 + credit_check_character(first17)
+
+
+def seed_demo_cases() -> int:
+    """Create the demo cases of each demo region that has none yet; returns how many were created."""
+    made = 0
+    for index, code in enumerate(DEMO_REGIONS):
+        region = db.session.scalar(select(Region).where(Region.code == code))
+        if db.session.scalar(select(func.count(Case.id)).where(Case.region_id == region.id)):
+            continue
+        people = _people(region)
+        for n, (story, project) in enumerate(zip(STORY, PROJECTS, strict=True)):
+            # Half the regions show a case stopped right after acceptance instead of after entrustment.
+            _story(region, people, n, "accepted" if story == "entrusted" and index % 2 else story, project)
+            made += 1
+    return made
+
+
+def _liaison(people: DemoPeople, item: object) -> Staff:
+    return people.liaisons[item.department.kind]
+
+
+def _story(region: Region, people: DemoPeople, n: int, story: str, project: tuple[str, str, str, str]) -> None:
+    name, company, category, investment = project
+    t = today()
+    start = t - dt.timedelta(days=120 - n * 9)
+    names = ITEM_SETS[n % len(ITEM_SETS)]
+    catalog_ids = list(
+        db.session.scalars(
+            select(CatalogItem.id).where(CatalogItem.region_id == region.id, CatalogItem.name.in_(names))
+        )
+    )
+    agent = people.agent
+    case = cases.submit_application(
+        region.id,
+        {
+            "name": company,
+            "credit_code": _credit_code(region.code, 1000 + n),
+            "address": f"{region.name}{['康巴什新区', '经济开发区', '工业园区'][n % 3]}",
+            "postcode": "017000",
+            "legal_representative": ["王建国", "李红梅", "张志强", "刘海涛", "陈静"][n % 5],
+            "phone": f"0477-85{n:02d}123",
+            "contact_person": ["赵敏", "孙立", "周洋", "吴晨"][n % 4],
+            "contact_phone": f"1390477{n:04d}",
+        },
+        {
+            "name": f"{region.name}{name}",
+            "address": f"{region.name}境内",
+            "code": f"{start.year}-{region.code}-44-0{1 + n % 3}-{100000 + n * 7919 % 900000:06d}",
+            "total_investment": investment,
+            "planned_investment": str(int(investment) // 3),
+            "fund_source": "企业自筹",
+            "land_nature": ["工业用地", "未利用地", "商服用地"][n % 3],
+            "is_key_project": category == "key",
+            "category": category,
+            "main_use_and_scale": name,
+            "leader_in_charge": "分管副旗（区）长",
+            "progress_before": "已完成前期咨询",
+        },
+        ["window", "website", "app", "hotline", "early"][n % 5],
+        start,
+        catalog_ids,
+        agent,
+    )
+    if story == "submitted":
+        return
+    if story == "refused":
+        cases.refuse_case(case.id, agent, "项目不属于代办帮办服务范围", start + dt.timedelta(days=1))
+        return
+    cases.accept_case(case.id, agent, start + dt.timedelta(days=1))
+    if story == "accepted":
+        return
+    cases.entrust_case(case.id, agent, start + dt.timedelta(days=2))
+    if story == "entrusted":
+        return
+    filing = start + dt.timedelta(days=5)
+    case = db.session.get(Case, case.id)
+    cases.plan_schedule(case.id, [PlanLine(i.id, k, filing) for k, i in enumerate(case.items, 1)], agent)
+    cases.fix_plan(case.id, agent, start + dt.timedelta(days=3))
+    if story == "planned":
+        return
+    if story == "terminated":
+        cases.terminate_case(
+            case.id, agent, "申请人决定暂缓投资，撤回委托", start + dt.timedelta(days=10), materials_returned=True
+        )
+        return
+    case = db.session.get(Case, case.id)
+    for item in case.items:
+        try:
+            cases.accept_item(item.id, _liaison(people, item), filing + dt.timedelta(days=2))
+        except DomainError:
+            continue
+    case = db.session.get(Case, case.id)
+    first = case.items[0]
+    if story == "in_progress_overdue":
+        cases.move_item(first.id, "review", _liaison(people, first), filing + dt.timedelta(days=4))
+        return
+    if story == "in_progress_supplement":
+        cases.move_item(first.id, "review", _liaison(people, first), filing + dt.timedelta(days=4))
+        cases.request_supplement(first.id, _liaison(people, first), "缺少水资源论证报告", t - dt.timedelta(days=3))
+        return
+    for item in db.session.get(Case, case.id).items:
+        cases.approve_item(item.id, _liaison(people, item), filing + dt.timedelta(days=20))
+    cases.complete_case(
+        case.id,
+        agent,
+        filing + dt.timedelta(days=22),
+        materials_returned=True,
+        archived=True,
+        materials_note="原件已返还",
+    )
+    if story == "evaluated":
+        cases.evaluate_case(case.id, agent, "very_satisfied" if n % 2 else "satisfied", "代办员全程跟进，服务周到")
