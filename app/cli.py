@@ -7,7 +7,7 @@ from flask import Flask
 from werkzeug.security import generate_password_hash
 
 from app.services.demo import demo_staff, seed_demo_cases
-from app.services.docs import roles_markdown
+from app.services.docs import roles_markdown, workflow_markdown
 from app.services.roles import sync_roles
 from app.services.seeding import demo_password, seed_demo, seed_reference
 
@@ -37,18 +37,21 @@ def seed_command(demo: bool) -> None:
 @click.command("roles-doc")
 @click.option("--readme", type=click.Path(exists=True, dir_okay=False), help="Rewrite the table in this file.")
 def roles_doc_command(readme: str | None) -> None:
-    """Print the role × permission table, or rewrite it between the roles markers of README.md."""
-    table = roles_markdown()
+    """Print the role and workflow tables, or rewrite them between their markers in README.md."""
     if not readme:
-        click.echo(table)
+        click.echo(roles_markdown())
+        click.echo()
+        click.echo(workflow_markdown())
         return
     with open(readme, encoding="utf-8") as handle:
         text = handle.read()
-    head, rest = text.split("<!-- roles:begin -->\n", 1)
-    _, tail = rest.split("\n<!-- roles:end -->", 1)
+    for marker, table in (("roles", roles_markdown()), ("workflow", workflow_markdown())):
+        head, rest = text.split(f"<!-- {marker}:begin -->\n", 1)
+        _, tail = rest.split(f"\n<!-- {marker}:end -->", 1)
+        text = f"{head}<!-- {marker}:begin -->\n{table}\n<!-- {marker}:end -->{tail}"
     with open(readme, "w", encoding="utf-8") as handle:
-        handle.write(f"{head}<!-- roles:begin -->\n{table}\n<!-- roles:end -->{tail}")
-    click.echo(f"{readme}: role table rewritten")
+        handle.write(text)
+    click.echo(f"{readme}: role and workflow tables rewritten")
 
 
 def init_app(app: Flask) -> None:

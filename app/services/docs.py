@@ -26,3 +26,26 @@ def roles_markdown() -> str:
         "| *all* | ✓ |" + " |" * (len(_ROLE_COLUMNS) - 1)
     )
     return "\n".join(lines)
+
+
+def workflow_markdown() -> str:
+    """The case and item state machines as Markdown tables, printed from the workflow rows."""
+    from app.domain.workflow import ACTION_LABELS, CASE_TRANSITIONS, ITEM_TRANSITIONS, CaseState, ItemState
+
+    out = []
+    for title, rows, states in (
+        ("Case", CASE_TRANSITIONS, CaseState),
+        ("Case item", ITEM_TRANSITIONS, ItemState),
+    ):
+        out.append(f"**{title}**\n")
+        out.append("| from | action | to | who | must be filled first |")
+        out.append("|---|---|---|---|---|")
+        for t in rows:
+            who = ", ".join(sorted(r.value for r in t.roles))
+            needs = ", ".join(n.label for n in t.needs) or "—"
+            out.append(
+                f"| {states(t.state).label} (`{t.state}`) | {ACTION_LABELS[t.action]} (`{t.action}`) "
+                f"| {states(t.next_state).label} (`{t.next_state}`) | {who} | {needs} |"
+            )
+        out.append("")
+    return "\n".join(out).rstrip()

@@ -481,7 +481,8 @@ class CasePageView(BaseView):
     def new(self) -> Any:
         user = actor()
         region_ids = scoped_regions()
-        region_id = request.form.get("region_id", type=int) or user.region_id
+        # An agent registers in their own region; a user without one (an admin) sees the first in scope.
+        region_id = request.form.get("region_id", type=int) or user.region_id or next(iter(region_ids), None)
         if region_id not in region_ids:
             abort(404)
         catalog = list(

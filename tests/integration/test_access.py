@@ -34,6 +34,13 @@ ROUTES: dict[str, tuple[str, str]] = {
     "/calendar/calculator/": ("can_calculate", "WorkdayCalculatorView"),
     "/users/userinfo/": ("can_userinfo", "StaffUserView"),
     "/resetmypassword/form": ("can_this_form_get", "ResetMyPasswordView"),
+    "/caselist/list/": ("can_list", "CaseView"),
+    "/caseitems/list/": ("can_list", "CaseItemView"),
+    "/enterprises/list/": ("can_list", "EnterpriseView"),
+    "/projects/list/": ("can_list", "ProjectView"),
+    "/cases/new": ("can_new", "CasePageView"),
+    "/queue/items": ("can_items", "WorkQueueView"),
+    "/queue/cases": ("can_cases", "WorkQueueView"),
 }
 USERS = {
     "admin": RoleName.ADMIN,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.services.docs import roles_markdown
+from app.services.docs import roles_markdown, workflow_markdown
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -13,3 +13,9 @@ def test_the_readme_role_table_matches_the_code():
     text = README.read_text(encoding="utf-8")
     documented = text.split("<!-- roles:begin -->\n", 1)[1].split("\n<!-- roles:end -->", 1)[0]
     assert documented == roles_markdown()
+
+
+def test_the_readme_workflow_tables_match_the_code():
+    text = README.read_text(encoding="utf-8")
+    documented = text.split("<!-- workflow:begin -->\n", 1)[1].split("\n<!-- workflow:end -->", 1)[0]
+    assert documented == workflow_markdown()
