@@ -100,7 +100,9 @@ def test_retiring_through_the_page_needs_a_reason_and_hides_the_item_publicly(lo
     assert response.status_code == 302
     db.session.expire_all()
     assert _item("150621", "取水许可审批").retired
-    actions = db.session.scalars(select(CatalogChange.action).where(CatalogChange.item_id == item.id)).all()
+    actions = db.session.scalars(
+        select(CatalogChange.action).where(CatalogChange.item_id == item.id).order_by(CatalogChange.id)
+    ).all()
     assert actions == ["created", "retired"]
     admin.get("/logout/")
     assert "取水许可审批" not in client.get("/public/catalog/150621").get_data(as_text=True)
