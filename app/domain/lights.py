@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Iterable
 
 from app.domain.enums import LabelledEnum
-from app.domain.errors import N_, UnknownCalendarYear
-from app.domain.workdays import WorkCalendar
+from app.domain.errors import N_
+from app.domain.workdays import WorkCalendar, yellow_boundary
 
 
 class Light(LabelledEnum):
@@ -23,16 +23,19 @@ _SEVERITY = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.PAUSED: 3, Lig
 
 def deadline_light(deadline: dt.date | None, today: dt.date, calendar: WorkCalendar, yellow_days: int) -> Light:
     """Red past the deadline, yellow with `yellow_days` working days or fewer left, else green."""
+    return light_by_boundary(deadline, today, yellow_boundary(calendar, today, yellow_days))
+
+
+def light_by_boundary(deadline: dt.date | None, today: dt.date, boundary: dt.date) -> Light:
+    """The same light with the yellow boundary computed once (working days left only grow with the date).
+
+    A boundary of date.max means the calendar cannot count that far: warn (yellow) rather than reassure.
+    """
     if deadline is None:
         return Light.NONE
     if today > deadline:
         return Light.RED
-    try:
-        left = calendar.working_days_between(today, deadline)
-    except UnknownCalendarYear:
-        # Counting into an unentered year: the days are unknown, so warn rather than reassure.
-        return Light.YELLOW
-    return Light.YELLOW if left <= yellow_days else Light.GREEN
+    return Light.YELLOW if deadline < boundary else Light.GREEN
 
 
 def worst(lights: Iterable[Light]) -> Light:

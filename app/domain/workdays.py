@@ -71,3 +71,39 @@ class WorkCalendar:
             if self.is_workday(current):
                 count += 1
         return count
+
+
+class WorkdayIndex:
+    """O(1) working-day counts over a span of dates, for exports that ask the question per row.
+
+    `between(a, b)` equals `WorkCalendar.working_days_between(a, b)`; a date outside the indexed span,
+    or in a year the calendar does not know, gives None instead of a guess.
+    """
+
+    def __init__(self, calendar: WorkCalendar, first: dt.date, last: dt.date) -> None:
+        self.first = first
+        self._ordinal: dict[dt.date, int] = {}
+        count = 0
+        day = first
+        while day <= last:
+            try:
+                if calendar.is_workday(day):
+                    count += 1
+            except UnknownCalendarYear:
+                break
+            self._ordinal[day] = count
+            day += dt.timedelta(days=1)
+
+    def between(self, start: dt.date, end: dt.date) -> int | None:
+        a, b = self._ordinal.get(start), self._ordinal.get(end)
+        if a is None or b is None:
+            return None
+        return b - a
+
+
+def yellow_boundary(calendar: WorkCalendar, today: dt.date, yellow_days: int) -> dt.date:
+    """The first deadline that is no longer yellow: deadlines in [today, boundary) have ≤ yellow_days left."""
+    try:
+        return calendar.add_working_days(today, yellow_days + 1)
+    except UnknownCalendarYear:
+        return dt.date.max

@@ -6,8 +6,8 @@ import datetime as dt
 
 from flask import current_app
 
-from app.domain.lights import Light, deadline_light, worst
-from app.domain.workdays import WorkCalendar
+from app.domain.lights import Light, light_by_boundary, worst
+from app.domain.workdays import WorkCalendar, yellow_boundary
 from app.domain.workflow import OPEN_CASE_STATES, OPEN_ITEM_STATES, PAUSED_ITEM_STATES, ItemState
 from app.models import Case, CaseItem
 from app.services.calendar import work_calendar
@@ -24,6 +24,10 @@ class LightBook:
 
     def __init__(self, calendar: WorkCalendar, on: dt.date, yellow_days: int) -> None:
         self.calendar, self.today, self.yellow_days = calendar, on, yellow_days
+        self.boundary = yellow_boundary(calendar, on, yellow_days)
+
+    def light(self, deadline: dt.date | None) -> Light:
+        return light_by_boundary(deadline, self.today, self.boundary)
 
     def item(self, item: CaseItem) -> Light:
         if item.state not in _OPEN_ITEMS:
@@ -32,14 +36,14 @@ class LightBook:
             return Light.PAUSED
         if item.state in _NOT_FILED:
             # Before filing, the planned filing date is the deadline (an overdue filing is red too).
-            return deadline_light(item.planned_filing_on, self.today, self.calendar, self.yellow_days)
-        return deadline_light(item.due_on, self.today, self.calendar, self.yellow_days)
+            return self.light(item.planned_filing_on)
+        return self.light(item.due_on)
 
     def case(self, case: Case) -> Light:
         if case.state not in _OPEN_CASES:
             return Light.NONE
         lights = [self.item(item) for item in case.items]
-        lights.append(deadline_light(case.planned_end, self.today, self.calendar, self.yellow_days))
+        lights.append(self.light(case.planned_end))
         return worst(lights)
 
     def deadline(self, item: CaseItem) -> dt.date | None:
