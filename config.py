@@ -56,3 +56,8 @@ CALENDAR_WARN_FROM_MONTH = 10
 
 # Traffic lights: yellow when this many statutory working days or fewer are left.
 TRAFFIC_YELLOW_DAYS = int(os.environ.get("TRAFFIC_YELLOW_DAYS", 2))
+
+# Ledger exports with more item rows than this run in the background (progress page, download link).
+LEDGER_BACKGROUND_ROWS = int(os.environ.get("LEDGER_BACKGROUND_ROWS", 20000))
+# Rows per sheet before a ledger sheet continues on the next one (Excel's limit; tests set it small).
+LEDGER_MAX_ROWS = int(os.environ.get("LEDGER_MAX_ROWS", 1_048_576))

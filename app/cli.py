@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask import Flask
 from werkzeug.security import generate_password_hash
@@ -54,6 +56,42 @@ def roles_doc_command(readme: str | None) -> None:
     click.echo(f"{readme}: role and workflow tables rewritten")
 
 
+ledger_group = click.Group("ledger", help="The special work ledger (专项工作台账) as Excel.")
+
+
+@ledger_group.command("export")
+@click.option("--region", "region_code", required=True, help="Region code; a city includes its banners.")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Cases still open on or after this date.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Cases applied for up to this date.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True), help="The .xlsx to write.")
+@click.option("--english", is_flag=True, help="English headers and labels.")
+def ledger_export_command(region_code: str, date_from: Any, date_to: Any, out: str, english: bool) -> None:
+    """Write a region's ledger workbook: cases, items, overdue, evaluations, summary."""
+    from flask import current_app
+    from flask_babel import force_locale
+
+    from app.domain.errors import NotFound
+    from app.services.ledger import LedgerScope, region_scope_for, write_ledger
+
+    try:
+        region, ids = region_scope_for(region_code)
+    except NotFound:
+        raise click.BadParameter(f"no region with code {region_code}", param_hint="--region") from None
+    scope = LedgerScope(
+        region_ids=ids,
+        title_region=region.name,
+        date_from=date_from.date() if date_from else None,
+        date_to=date_to.date() if date_to else None,
+    )
+    with force_locale("en" if english else "zh"):
+        stats = write_ledger(out, scope, english=english, max_rows=current_app.config["LEDGER_MAX_ROWS"])
+    click.echo(
+        f"{out}: {stats.cases} cases, {stats.items} items, {stats.overdue} overdue, "
+        f"{stats.evaluations} evaluations; sheets: {', '.join(stats.sheets)}"
+    )
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(ledger_group)
     app.cli.add_command(seed_command)
     app.cli.add_command(roles_doc_command)

@@ -77,7 +77,10 @@ def _drop_everything() -> None:
 
 
 def make_app(database_url: str, **overrides: object) -> Flask:
+    import tempfile
+
     settings = {
+        "EXPORT_DIR": tempfile.mkdtemp(prefix="ledger-exports-"),
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret-key",

@@ -41,8 +41,16 @@ _ORGANISATION_READ: list[Permission] = [
 
 _CASE_MENUS: list[Permission] = [("menu_access", "Cases")]
 
+_LEDGER: list[Permission] = [
+    ("can_ledger", "CaseView"),
+    ("can_ledger", "CaseItemView"),
+    ("can_job", "LedgerJobView"),
+    ("can_download", "LedgerJobView"),
+]
+
 _CASE_READ: list[Permission] = [
     *_CASE_MENUS,
+    *_LEDGER,
     ("can_list", "CaseView"),
     ("menu_access", "All cases"),
     ("can_list", "CaseItemView"),

@@ -3,7 +3,7 @@
 from flask_appbuilder import Model
 
 from app.models.calendar import CalendarDay, CalendarYear
-from app.models.cases import Case, CaseEvent, CaseItem, Enterprise, Evaluation, ItemPause, Project
+from app.models.cases import Case, CaseEvent, CaseItem, Enterprise, Evaluation, ExportJob, ItemPause, Project
 from app.models.catalog import CatalogChange, CatalogItem
 from app.models.org import Department, Region, Staff
 
@@ -18,6 +18,7 @@ __all__ = [
     "Department",
     "Enterprise",
     "Evaluation",
+    "ExportJob",
     "ItemPause",
     "Model",
     "Project",

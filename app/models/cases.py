@@ -215,3 +215,20 @@ class Evaluation(Model):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
 
     case: Mapped[Case] = relationship(back_populates="evaluation")
+
+
+class ExportJob(Model):
+    """A ledger export too large to wait for: it runs in the background and the user downloads it later."""
+
+    __tablename__ = "export_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(40), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    file_name: Mapped[str] = mapped_column(String(200), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -30,14 +30,18 @@ class LightBook:
         return light_by_boundary(deadline, self.today, self.boundary)
 
     def item(self, item: CaseItem) -> Light:
-        if item.state not in _OPEN_ITEMS:
+        return self.item_values(item.state, item.planned_filing_on, item.due_on)
+
+    def item_values(self, state: str, planned_filing_on: dt.date | None, due_on: dt.date | None) -> Light:
+        """An item's light from its raw columns (exports read tuples, not objects)."""
+        if state not in _OPEN_ITEMS:
             return Light.NONE
-        if item.state in _PAUSED:
+        if state in _PAUSED:
             return Light.PAUSED
-        if item.state in _NOT_FILED:
+        if state in _NOT_FILED:
             # Before filing, the planned filing date is the deadline (an overdue filing is red too).
-            return self.light(item.planned_filing_on)
-        return self.light(item.due_on)
+            return self.light(planned_filing_on)
+        return self.light(due_on)
 
     def case(self, case: Case) -> Light:
         if case.state not in _OPEN_CASES:

@@ -18,6 +18,7 @@ from app.views.cases import (
     CasePageView,
     CaseView,
     EnterpriseView,
+    LedgerJobView,
     ProjectView,
     WorkQueueView,
 )
@@ -59,6 +60,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     )
     appbuilder.add_view(ProjectView, "Projects", label=lazy_gettext("Projects"), icon="fa-cubes", category="Cases")
     appbuilder.add_view_no_menu(CasePageView)
+    appbuilder.add_view_no_menu(LedgerJobView)
     organisation = lazy_gettext("Organisation")
     appbuilder.add_view(
         RegionView,

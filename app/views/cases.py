@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import Response, abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_appbuilder.security.decorators import permission_name
-from flask_babel import gettext, lazy_gettext
+from flask_appbuilder.urltools import get_filter_args
+from flask_babel import get_locale, gettext, lazy_gettext
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
@@ -35,9 +37,11 @@ from app.domain.workflow import (
     actions_for,
 )
 from app.extensions import db
-from app.models import Case, CaseItem, CatalogItem, Department, Enterprise, Project, Staff
+from app.models import Case, CaseItem, CatalogItem, Department, Enterprise, ExportJob, Project, Staff
 from app.services import cases as case_service
 from app.services.clock import today
+from app.services.exports import job_file, job_for, start_job
+from app.services.ledger import LedgerScope, count_rows, write_ledger
 from app.services.lights import LightBook, light_book
 from app.services.scope import role_names
 from app.views.base import EagerInterface, ServiceModelView, actor, flash_error, region_scope, scoped_regions
@@ -93,6 +97,40 @@ def department_scope() -> list[int]:
     return list(db.session.scalars(select(Department.id).where(Department.region_id.in_(scoped_regions()))))
 
 
+class LedgerExportMixin:
+    """Adds “export ledger” to a list: the list's current filters and the user's scope decide the rows."""
+
+    ledger_filters_items = False
+
+    @expose("/ledger")
+    @has_access
+    @permission_name("ledger")
+    def ledger(self) -> Any:
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        joined = self._filters.get_joined_filters(self._base_filters)
+        ids = self.datamodel.apply_filters(self.datamodel.session.query(self.datamodel.obj.id), joined).statement
+        user = actor()
+        scope = LedgerScope(
+            region_ids=scoped_regions(),
+            title_region=user.region.name if user.region else gettext("All regions"),
+            item_ids=ids if self.ledger_filters_items else None,
+            case_ids=None if self.ledger_filters_items else ids,
+        )
+        english = str(get_locale()) == "en"
+        name = f"ledger-{today().isoformat()}.xlsx"
+        rows = count_rows(scope)
+        if rows > current_app.config["LEDGER_BACKGROUND_ROWS"]:
+            job = start_job(scope, rows, name, english, user)
+            return redirect(url_for("LedgerJobView.job", token=job.token))
+        buffer = io.BytesIO()
+        write_ledger(buffer, scope, english=english, max_rows=current_app.config["LEDGER_MAX_ROWS"])
+        return Response(
+            buffer.getvalue(),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+
 CASE_LABELS = {
     "number": lazy_gettext("Case no."),
     "ref": lazy_gettext("Case no."),
@@ -107,12 +145,12 @@ CASE_LABELS = {
 }
 
 
-class CaseView(ModelView):
+class CaseView(LedgerExportMixin, ModelView):
     """All cases of the user's regions, searchable; the number opens the case page."""
 
     route_base = "/caselist"
     datamodel = EagerInterface(Case, eager=("region", "project", "agent", "items"), order=("-applied_on", "-id"))
-    base_permissions = ["can_list"]
+    base_permissions = ["can_list", "can_ledger"]
     base_filters = region_scope()
     list_title = lazy_gettext("Cases")
     list_template = "cases/list.html"
@@ -132,12 +170,14 @@ class CaseView(ModelView):
     page_size = 25
 
 
-class CaseItemView(ModelView):
+class CaseItemView(LedgerExportMixin, ModelView):
     """Items of cases, searchable: agents and supervisors see their regions', liaisons their department's."""
 
     route_base = "/caseitems"
     datamodel = EagerInterface(CaseItem, eager=("case", "department"), order=("case_id", "position", "id"))
-    base_permissions = ["can_list"]
+    base_permissions = ["can_list", "can_ledger"]
+    ledger_filters_items = True
+    list_template = "cases/item_list.html"
     base_filters = [*region_scope("case.region_id"), ["department_id", FilterInFunction, department_scope]]
     list_title = lazy_gettext("Case items")
     list_columns = [
@@ -525,6 +565,35 @@ class CasePageView(BaseView):
             Stage=Stage,
             today=today(),
         )
+
+
+class LedgerJobView(BaseView):
+    """A background ledger export: progress while it runs, the download when it is done."""
+
+    route_base = "/ledger"
+    default_view = "job"
+    base_permissions = ["can_job", "can_download"]
+
+    def _job(self, token: str) -> ExportJob:
+        try:
+            return job_for(token, actor())
+        except NotFound:
+            abort(404)
+
+    @expose("/jobs/<token>")
+    @has_access
+    def job(self, token: str) -> Any:
+        job = self._job(token)
+        return self.render_template("cases/ledger_job.html", title=gettext("Ledger export"), job=job)
+
+    @expose("/jobs/<token>/download")
+    @has_access
+    def download(self, token: str) -> Any:
+        job = self._job(token)
+        path = job_file(job)
+        if job.status != "done" or not path.exists():
+            abort(404)
+        return send_file(path, as_attachment=True, download_name=job.file_name)
 
 
 class WorkQueueView(BaseView):

@@ -1,0 +1,507 @@
+"""The work ledger as Excel: streamed from the database in one pass, written by XlsxWriter in constant memory.
+
+One ordered query (cases left-joined to their items) feeds the cases, items and overdue sheets at once;
+evaluations and the banner × state summary are two small queries. Memory stays flat whatever the size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import xlsxwriter
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import aliased
+
+from app.domain.enums import Stage
+from app.domain.ledger import CASES, EVALUATIONS, EXCEL_MAX_ROWS, ITEMS, OVERDUE, Kind, SheetSpec
+from app.domain.lights import Light, worst
+from app.domain.workdays import WorkdayIndex
+from app.domain.workflow import NATIONAL_LEVEL, CaseState, Channel, ItemState, ProjectCategory, Satisfaction
+from app.extensions import db
+from app.models import Case, CaseItem, Department, Enterprise, Evaluation, Project, Region, Staff
+from app.services.calendar import work_calendar
+from app.services.clock import today
+from app.services.lights import LightBook
+
+EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()
+FETCH_CHUNK = 2000
+_FILLS = {Light.RED: "#F8CBAD", Light.YELLOW: "#FFE699"}
+_OPEN_CASES = {"submitted", "accepted", "entrusted", "planned", "in_progress"}
+_CLOSED_ITEMS = {"approved", "rejected", "withdrawn"}
+
+
+@dataclass
+class LedgerScope:
+    """What a ledger covers: regions (already the user's scope), a period, and optionally a list's filters."""
+
+    region_ids: list[int]
+    title_region: str
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    case_ids: Select[Any] | None = None  # the case list's current filters, as a subquery of ids
+    item_ids: Select[Any] | None = None  # the item list's current filters, as a subquery of ids
+
+
+@dataclass
+class LedgerStats:
+    cases: int = 0
+    items: int = 0
+    overdue: int = 0
+    evaluations: int = 0
+    sheets: list[str] = field(default_factory=list)
+
+
+def _labels(english: bool) -> dict[str, dict[str, str]]:
+    from flask_babel import gettext
+
+    def table(enum: Any) -> dict[str, str]:
+        return {m.value: (m.label if english else gettext(m.label)) for m in enum}
+
+    from app.domain.lights import Light as L
+
+    return {
+        "case_state": table(CaseState),
+        "item_state": table(ItemState),
+        "stage": table(Stage),
+        "channel": table(Channel),
+        "category": table(ProjectCategory),
+        "level": table(Satisfaction),
+        "light": {k: v for k, v in table(L).items() if k in ("red", "yellow", "green", "paused")},
+    }
+
+
+class SheetWriter:
+    """One ledger sheet: title, merged two-level header, frozen panes, filters, print setup, row-limit split."""
+
+    def __init__(
+        self,
+        workbook: xlsxwriter.Workbook,
+        spec: SheetSpec,
+        title: str,
+        english: bool,
+        formats: dict[tuple[Kind, Light | None], Any],
+        header_formats: dict[str, Any],
+        max_rows: int,
+        stats: LedgerStats,
+    ) -> None:
+        self.workbook, self.spec, self.title, self.english = workbook, spec, title, english
+        self.formats, self.header_formats, self.stats = formats, header_formats, stats
+        self.columns = spec.columns
+        self.kinds = [c.kind for c in self.columns]
+        self.max_rows = max_rows
+        self.part = 0
+        self.sheet: Any = None
+        self.row = 0
+        self._open()
+
+    def _open(self) -> None:
+        if self.sheet is not None:
+            self._finish()
+        self.part += 1
+        name = self.spec.en if self.english else self.spec.zh
+        if self.part > 1:
+            name = f"{name} ({self.part})"
+        sheet = self.workbook.add_worksheet(name)
+        self.stats.sheets.append(name)
+        last = len(self.columns) - 1
+        sheet.merge_range(0, 0, 0, last, self.title, self.header_formats["title"])
+        col = 0
+        for group in self.spec.groups:
+            label = group.en if self.english else group.zh
+            width = len(group.columns)
+            if width > 1:
+                sheet.merge_range(1, col, 1, col + width - 1, label, self.header_formats["group"])
+            else:
+                sheet.write_string(1, col, label, self.header_formats["group"])
+            col += width
+        for col, column in enumerate(self.columns):
+            sheet.write_string(2, col, column.en if self.english else column.zh, self.header_formats["head"])
+            sheet.set_column(col, col, column.width)
+        sheet.set_row(0, 24)
+        sheet.freeze_panes(3, 0)
+        sheet.set_landscape()
+        sheet.set_paper(9)  # A4
+        sheet.repeat_rows(0, 2)
+        sheet.fit_to_pages(1, 0)
+        sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+        self.sheet = sheet
+        self.row = 3
+
+    def _finish(self) -> None:
+        if self.row > 3:
+            self.sheet.autofilter(2, 0, self.row - 1, len(self.columns) - 1)
+
+    def append(self, values: tuple[Any, ...], light: Light | None = None) -> None:
+        if self.row >= self.max_rows:
+            self._open()
+        fill = light if light in _FILLS else None
+        sheet, row, formats = self.sheet, self.row, self.formats
+        for col, (kind, value) in enumerate(zip(self.kinds, values, strict=True)):
+            fmt = formats[(kind, fill)]
+            if value is None or value == "":
+                if fill is not None:
+                    sheet.write_blank(row, col, None, fmt)
+            elif kind is Kind.TEXT:
+                sheet.write_string(row, col, value, fmt)  # text stays text: "=1+1" is never a formula
+            elif kind is Kind.DATE:
+                sheet.write_number(row, col, value.toordinal() - EXCEL_EPOCH, fmt)
+            else:
+                sheet.write_number(row, col, value, fmt)
+        self.row += 1
+
+    def close(self) -> None:
+        self._finish()
+
+
+def _formats(workbook: xlsxwriter.Workbook) -> tuple[dict[tuple[Kind, Light | None], Any], dict[str, Any]]:
+    base = {"border": 1, "border_color": "#BFBFBF", "valign": "top", "font_size": 10}
+    number_formats = {Kind.TEXT: None, Kind.DATE: "yyyy-mm-dd", Kind.INT: "0", Kind.AMOUNT: "#,##0.00"}
+    formats = {}
+    for kind, number_format in number_formats.items():
+        for fill in (None, Light.YELLOW, Light.RED):
+            spec = dict(base)
+            if number_format:
+                spec["num_format"] = number_format
+            if fill is not None:
+                spec["bg_color"] = _FILLS[fill]
+            formats[(kind, fill)] = workbook.add_format(spec)
+    head = {"bold": True, "align": "center", "valign": "vcenter", "border": 1, "text_wrap": True, "font_size": 10}
+    headers = {
+        "title": workbook.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"}),
+        "group": workbook.add_format({**head, "bg_color": "#BDD7EE"}),
+        "head": workbook.add_format({**head, "bg_color": "#DDEBF7"}),
+    }
+    return formats, headers
+
+
+def _joined_rows(scope: LedgerScope) -> Select[Any]:
+    agent = aliased(Staff)
+    item_join = CaseItem.case_id == Case.id
+    if scope.item_ids is not None:
+        item_join = and_(item_join, CaseItem.id.in_(scope.item_ids))
+    query = (
+        select(
+            Case.id,
+            Case.number,
+            Region.name,
+            Case.channel,
+            Case.applied_on,
+            Case.state,
+            agent.first_name,
+            Project.name,
+            Project.code,
+            Enterprise.name,
+            Enterprise.credit_code,
+            Project.total_investment,
+            Project.planned_investment,
+            Project.category,
+            Project.is_key_project,
+            Case.accepted_on,
+            Case.entrusted_on,
+            Case.planned_end,
+            Case.closed_on,
+            Case.close_reason,
+            CaseItem.id,
+            CaseItem.name,
+            Department.name,
+            CaseItem.stage,
+            CaseItem.state,
+            CaseItem.planned_filing_on,
+            CaseItem.accepted_on,
+            CaseItem.due_on,
+            CaseItem.closed_on,
+            CaseItem.time_limit_days,
+            CaseItem.paused_days,
+            CaseItem.paused_since,
+        )
+        .select_from(Case)
+        .join(Region, Region.id == Case.region_id)
+        .join(Project, Project.id == Case.project_id)
+        .join(Enterprise, Enterprise.id == Project.enterprise_id)
+        .outerjoin(agent, agent.id == Case.agent_id)
+        .join(CaseItem, item_join, isouter=scope.item_ids is None)
+        .outerjoin(Department, Department.id == CaseItem.department_id)
+        .where(*_case_conditions(scope))
+        .order_by(Region.code, Case.number, Case.id, CaseItem.position, CaseItem.id)
+    )
+    return query
+
+
+def _case_conditions(scope: LedgerScope) -> list[Any]:
+    conditions = [Case.region_id.in_(scope.region_ids)]
+    if scope.date_to is not None:
+        conditions.append(Case.applied_on <= scope.date_to)
+    if scope.date_from is not None:
+        conditions.append(or_(Case.closed_on.is_(None), Case.closed_on >= scope.date_from))
+    if scope.case_ids is not None:
+        conditions.append(Case.id.in_(scope.case_ids))
+    return conditions
+
+
+def _stream(query: Select[Any]) -> Iterator[Any]:
+    result = db.session.execute(query.execution_options(yield_per=FETCH_CHUNK, stream_results=True))
+    yield from result
+
+
+def count_rows(scope: LedgerScope) -> int:
+    """How many item rows a ledger will hold (to decide whether it runs in the background)."""
+    return db.session.scalar(select(func.count()).select_from(_joined_rows(scope).order_by(None).subquery())) or 0
+
+
+def write_ledger(
+    out: str | BinaryIO,
+    scope: LedgerScope,
+    english: bool = False,
+    max_rows: int = EXCEL_MAX_ROWS,
+    progress: Callable[[int], None] | None = None,
+) -> LedgerStats:
+    """Write the whole ledger workbook to `out` (a path or a binary file object)."""
+    on = today()
+    calendar = work_calendar()
+    book = LightBook(calendar, on, _yellow_days())
+    index = WorkdayIndex(calendar, on - dt.timedelta(days=3 * 366), on)
+    labels = _labels(english)
+    period = _period_text(scope, english)
+    stats = LedgerStats()
+    workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": False, "strings_to_numbers": False})
+    formats, headers = _formats(workbook)
+
+    def sheet(spec: SheetSpec) -> SheetWriter:
+        name = "Agency service work ledger" if english else "代办帮办专项工作台账"
+        title = f"{scope.title_region} {name} · {spec.en if english else spec.zh} · {period}"
+        return SheetWriter(workbook, spec, title, english, formats, headers, max_rows, stats)
+
+    cases_sheet, items_sheet, overdue_sheet = sheet(CASES), sheet(ITEMS), sheet(OVERDUE)
+    current: tuple[Any, ...] | None = None
+    overdue_by_region: dict[str, int] = {}
+    case_lights: list[Light] = []
+    n_items = n_closed = 0
+
+    def flush_case() -> None:
+        if current is None:
+            return
+        state = current[5]
+        light = Light.NONE
+        if state in _OPEN_CASES:
+            light = worst([*case_lights, book.light(current[17])])
+        cases_sheet.append(
+            (
+                current[1],
+                current[2],
+                labels["channel"].get(current[3], current[3]),
+                current[4],
+                labels["case_state"].get(state, state),
+                current[6] or "",
+                current[7],
+                current[8] or "",
+                current[9],
+                current[10],
+                float(current[11]) if current[11] is not None else None,
+                float(current[12]) if current[12] is not None else None,
+                labels["category"].get(current[13], current[13]),
+                ("Yes" if english else "是") if current[14] else "",
+                current[15],
+                current[16],
+                current[17],
+                current[18],
+                n_items,
+                n_closed,
+                labels["light"].get(light.value, ""),
+                current[19] or "",
+            ),
+            light,
+        )
+        stats.cases += 1
+
+    for row in _stream(_joined_rows(scope)):
+        if current is None or row[0] != current[0]:
+            flush_case()
+            current, case_lights, n_items, n_closed = row, [], 0, 0
+        if row[20] is None:
+            continue  # a case without items
+        item_state = row[24]
+        n_items += 1
+        n_closed += item_state in _CLOSED_ITEMS
+        light = book.item_values(item_state, row[25], row[27]) if row[5] in _OPEN_CASES else Light.NONE
+        case_lights.append(light)
+        used = None
+        if row[26] is not None:
+            end = row[28] or row[31] or on
+            between = index.between(row[26], end)
+            used = None if between is None else max(between - (row[30] or 0), 0)
+        values = (
+            row[1],
+            row[2],
+            row[7],
+            row[9],
+            row[6] or "",
+            row[21],
+            row[22] or "",
+            labels["stage"].get(row[23], row[23]),
+            labels["item_state"].get(item_state, item_state),
+            row[25],
+            row[26],
+            row[27],
+            row[28],
+            used,
+            row[29],
+            row[30] or None,
+            labels["light"].get(light.value, ""),
+        )
+        items_sheet.append(values, light)
+        stats.items += 1
+        if light is Light.RED:
+            overdue_sheet.append(values, light)
+            stats.overdue += 1
+            overdue_by_region[row[2]] = overdue_by_region.get(row[2], 0) + 1
+        if progress is not None and stats.items % 5000 == 0:
+            progress(stats.items)
+    flush_case()
+    for writer in (cases_sheet, items_sheet, overdue_sheet):
+        writer.close()
+    _write_evaluations(sheet(EVALUATIONS), scope, labels, stats)
+    _write_summary(workbook, scope, labels, english, period, headers, stats, overdue_by_region)
+    workbook.close()
+    if progress is not None:
+        progress(stats.items)
+    return stats
+
+
+def _write_evaluations(
+    writer: SheetWriter, scope: LedgerScope, labels: dict[str, dict[str, str]], stats: LedgerStats
+) -> None:
+    agent = aliased(Staff)
+    query = (
+        select(
+            Case.number,
+            Region.name,
+            Project.name,
+            Enterprise.name,
+            agent.first_name,
+            Evaluation.evaluated_on,
+            Evaluation.level,
+            Evaluation.comments,
+        )
+        .select_from(Evaluation)
+        .join(Case, Case.id == Evaluation.case_id)
+        .join(Region, Region.id == Case.region_id)
+        .join(Project, Project.id == Case.project_id)
+        .join(Enterprise, Enterprise.id == Project.enterprise_id)
+        .outerjoin(agent, agent.id == Case.agent_id)
+        .where(*_case_conditions(scope))
+        .order_by(Region.code, Case.number)
+    )
+    if scope.item_ids is not None:
+        query = query.where(Case.id.in_(select(CaseItem.case_id).where(CaseItem.id.in_(scope.item_ids))))
+    for number, region, project, enterprise, agent_name, on, level, comments in _stream(query):
+        national = NATIONAL_LEVEL.get(Satisfaction(level), "") if level in {s.value for s in Satisfaction} else ""
+        writer.append(
+            (
+                number,
+                region,
+                project,
+                enterprise,
+                agent_name or "",
+                on,
+                labels["level"].get(level, level),
+                national,
+                comments or "",
+            )
+        )
+        stats.evaluations += 1
+    writer.close()
+
+
+def _write_summary(
+    workbook: xlsxwriter.Workbook,
+    scope: LedgerScope,
+    labels: dict[str, dict[str, str]],
+    english: bool,
+    period: str,
+    headers: dict[str, Any],
+    stats: LedgerStats,
+    overdue: dict[str, int],
+) -> None:
+    """Counts of cases by region × state (aggregated in SQL), plus the overdue items the ledger listed."""
+    name = "Summary" if english else "汇总"
+    sheet = workbook.add_worksheet(name)
+    stats.sheets.append(name)
+    states = [s.value for s in CaseState]
+    last = len(states) + 2
+    what = "case counts by region and state" if english else "代办案件分地区分状态统计"
+    title = f"{scope.title_region} {what} · {period}"
+    sheet.merge_range(0, 0, 0, last, title, headers["title"])
+    sheet.merge_range(1, 1, 1, len(states), "Cases by state" if english else "案件状态", headers["group"])
+    sheet.write_string(1, 0, "", headers["group"])
+    sheet.merge_range(1, len(states) + 1, 1, last, "Totals" if english else "合计", headers["group"])
+    sheet.write_string(2, 0, "Region" if english else "地区", headers["head"])
+    for col, state in enumerate(states, start=1):
+        sheet.write_string(2, col, labels["case_state"][state], headers["head"])
+    sheet.write_string(2, len(states) + 1, "Cases" if english else "案件合计", headers["head"])
+    sheet.write_string(2, last, "Overdue items" if english else "超期事项", headers["head"])
+    sheet.set_column(0, 0, 14)
+    sheet.set_column(1, last, 9)
+    sheet.freeze_panes(3, 1)
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.repeat_rows(0, 2)
+    conditions = _case_conditions(scope)
+    if scope.item_ids is not None:
+        conditions.append(Case.id.in_(select(CaseItem.case_id).where(CaseItem.id.in_(scope.item_ids))))
+    counts = db.session.execute(
+        select(Region.code, Region.name, Case.state, func.count(Case.id))
+        .join(Region, Region.id == Case.region_id)
+        .where(*conditions)
+        .group_by(Region.code, Region.name, Case.state)
+        .order_by(Region.code)
+    ).all()
+    table: dict[tuple[str, str], dict[str, int]] = {}
+    for code, region_name, state, n in counts:
+        table.setdefault((code, region_name), {})[state] = n
+    row = 3
+    totals = [0] * (len(states) + 2)
+    for (_code, region_name), by_state in table.items():
+        sheet.write_string(row, 0, region_name)
+        values = [by_state.get(s, 0) for s in states]
+        values += [sum(values), overdue.get(region_name, 0)]
+        for col, value in enumerate(values, start=1):
+            sheet.write_number(row, col, value)
+            totals[col - 1] += value
+        row += 1
+    bold = workbook.add_format({"bold": True, "top": 1})
+    sheet.write_string(row, 0, "Total" if english else "合计", bold)
+    for col, value in enumerate(totals, start=1):
+        sheet.write_number(row, col, value, bold)
+
+
+def _period_text(scope: LedgerScope, english: bool) -> str:
+    start = scope.date_from.isoformat() if scope.date_from else ("start" if english else "起")
+    end = (scope.date_to or today()).isoformat()
+    return f"{start} – {end}" if english else f"{start} 至 {end}"
+
+
+def _yellow_days() -> int:
+    from flask import current_app
+
+    return current_app.config["TRAFFIC_YELLOW_DAYS"]
+
+
+def region_scope_for(code: str) -> tuple[Region, list[int]]:
+    """A region and every region below it (the city's ledger covers its banners)."""
+    region = db.session.scalar(select(Region).where(Region.code == code))
+    if region is None:
+        from app.domain.errors import NotFound
+
+        raise NotFound()
+    edges = db.session.execute(select(Region.id, Region.parent_id)).all()
+    ids, frontier = {region.id}, [region.id]
+    while frontier:
+        parent = frontier.pop()
+        for child, parent_id in edges:
+            if parent_id == parent and child not in ids:
+                ids.add(child)
+                frontier.append(child)
+    return region, sorted(ids)

@@ -1,0 +1,182 @@
+"""The work ledger in Excel: layout, types, fills, safe text, sheet splitting, filters and row scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import openpyxl
+import pytest
+from sqlalchemy import update
+
+from app.extensions import db
+from app.models import Case, Project
+from app.services.ledger import LedgerScope, region_scope_for, write_ledger
+from tests.factories import bulk_cases
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(app):
+    app.config["TODAY"] = "2026-11-27"
+    yield
+    app.config.pop("TODAY", None)
+
+
+def _ledger(code="150621", max_rows=1_048_576, english=False, **scope):
+    region, ids = region_scope_for(code)
+    buffer = io.BytesIO()
+    stats = write_ledger(buffer, LedgerScope(ids, region.name, **scope), english=english, max_rows=max_rows)
+    buffer.seek(0)
+    return openpyxl.load_workbook(buffer), stats
+
+
+def test_the_workbook_has_the_official_layout(app):
+    bulk_cases("150621", 6)
+    book, stats = _ledger()
+    assert book.sheetnames == ["案件台账", "事项台账", "超期事项", "服务评价", "汇总"]
+    items = book["事项台账"]
+    assert "达拉特旗" in items["A1"].value and "代办帮办专项工作台账" in items["A1"].value
+    merged = {str(r) for r in items.merged_cells.ranges}
+    assert {"A1:Q1", "A2:E2", "F2:I2", "J2:M2", "N2:P2"} <= merged  # title and two-level headers
+    assert [c.value for c in items[3]][:3] == ["案件编号", "地区", "项目名称"]
+    assert items.freeze_panes == "A4"
+    assert items.auto_filter.ref == "A3:Q15"
+    assert items.print_title_rows == "$1:$3"
+    assert items.page_setup.orientation == "landscape" and items.page_setup.paperSize == 9
+    assert items.column_dimensions["F"].width >= 30
+    assert stats.items == 12 and stats.cases == 6
+
+
+def test_dates_are_dates_amounts_are_numbers_and_overdue_rows_are_red(app):
+    bulk_cases("150621", 2)  # case 0 due 2026-12-10 (fine), case 1 due 2026-11-05 (overdue on 11-27)
+    db.session.execute(update(Project).values(total_investment=98000.5))
+    db.session.commit()
+    book, stats = _ledger()
+    items = book["事项台账"]
+    rows = list(items.iter_rows(min_row=4, values_only=False))
+    due = {row[0].value + row[5].value: row for row in rows}
+    late = next(row for key, row in due.items() if key.startswith("150621-2026-B0001"))
+    fine = next(row for key, row in due.items() if key.startswith("150621-2026-B0000"))
+    assert late[11].is_date and late[11].value == dt.datetime(2026, 11, 5)
+    assert late[16].value == "已超期"
+    assert late[0].fill.fgColor.rgb.endswith("F8CBAD")
+    assert fine[0].fill.fgColor.rgb in ("00000000", None) or not fine[0].fill.fgColor.rgb.endswith("F8CBAD")
+    assert isinstance(late[13].value, int) and isinstance(late[14].value, int)
+    cases = book["案件台账"]
+    amount = cases.cell(row=4, column=11)
+    assert amount.value == 98000.5 and amount.number_format == "#,##0.00"
+    assert stats.overdue == 2 and book["超期事项"].max_row == 3 + 2
+
+
+def test_formula_like_text_is_stored_as_text(app):
+    bulk_cases("150621", 1)
+    nasty = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
+    for n, value in enumerate(nasty):
+        db.session.execute(update(Project).values(name=value))
+        db.session.commit()
+        book, _ = _ledger()
+        cell = book["事项台账"]["C4"]
+        assert cell.data_type == "s", value
+        # A carriage return is stored in Excel's own escape (_x000D_), which Excel shows as the character.
+        assert cell.value in (value, value.replace("\r", "_x000D_")), n
+
+
+def test_a_sheet_past_its_row_limit_continues_on_the_next(app):
+    bulk_cases("150621", 9)  # 18 item rows; 3 header rows + 5 data rows per sheet
+    book, stats = _ledger(max_rows=8)
+    names = [n for n in book.sheetnames if n.startswith("事项台账")]
+    assert names == ["事项台账", "事项台账 (2)", "事项台账 (3)", "事项台账 (4)"]
+    data_rows = sum(book[n].max_row - 3 for n in names)
+    assert data_rows == 18 == stats.items
+    assert book["事项台账 (2)"]["A3"].value == "案件编号"  # headers repeat on every part
+
+
+def test_a_banner_ledger_holds_no_row_of_another_banner(app):
+    bulk_cases("150621", 3)
+    bulk_cases("150622", 2, batch="Z")
+    book, _ = _ledger("150621")
+    for name in ("案件台账", "事项台账"):
+        regions = {row[1] for row in book[name].iter_rows(min_row=4, values_only=True)}
+        assert regions == {"达拉特旗"}
+    city, _ = _ledger("150600")
+    assert {row[1] for row in city["案件台账"].iter_rows(min_row=4, values_only=True)} == {"达拉特旗", "准格尔旗"}
+
+
+def test_the_period_keeps_cases_open_during_it(app):
+    ids = bulk_cases("150621", 3)
+    db.session.execute(update(Case).where(Case.id == ids[0]).values(state="completed", closed_on=dt.date(2026, 9, 20)))
+    db.session.execute(update(Case).where(Case.id == ids[1]).values(applied_on=dt.date(2026, 11, 20)))
+    db.session.commit()
+    book, stats = _ledger(date_from=dt.date(2026, 10, 1), date_to=dt.date(2026, 10, 31))
+    assert stats.cases == 1
+    assert "2026-10-01 至 2026-10-31" in book["案件台账"]["A1"].value
+
+
+def test_english_ledgers_have_english_headers_and_labels(app):
+    bulk_cases("150621", 1)
+    book, _ = _ledger(english=True)
+    assert book.sheetnames[:2] == ["Cases", "Items"]
+    assert book["Items"]["A3"].value == "Case no."
+    assert book["Items"]["I4"].value == "Accepted by department"
+
+
+def test_the_export_from_the_item_list_keeps_the_users_filters_and_scope(login):
+    bulk_cases("150621", 4)
+    bulk_cases("150622", 2, batch="Z")
+    client = login("dlt_supervisor")
+    response = client.get("/caseitems/ledger?_flt_2_name=取水")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    rows = list(book["事项台账"].iter_rows(min_row=4, values_only=True))
+    assert len(rows) == 4 and {r[5] for r in rows} == {"取水许可审批"} and {r[1] for r in rows} == {"达拉特旗"}
+
+
+def test_the_export_from_the_case_list_of_a_banner_agent_has_only_that_banner(login):
+    bulk_cases("150621", 2)
+    bulk_cases("150622", 2, batch="Z")
+    response = login("dlt_agent").get("/caselist/ledger")
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert {r[1] for r in book["案件台账"].iter_rows(min_row=4, values_only=True)} == {"达拉特旗"}
+
+
+def test_a_large_export_runs_in_the_background_with_progress_and_a_download(login, app):
+    import time
+
+    bulk_cases("150621", 30)
+    app.config["LEDGER_BACKGROUND_ROWS"] = 10
+    try:
+        client = login("dlt_supervisor")
+        response = client.get("/caselist/ledger")
+        assert response.status_code == 302 and "/ledger/jobs/" in response.headers["Location"]
+        job_url = response.headers["Location"]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            # The test's app context is shared with the client's requests, and with it one session:
+            # end its read snapshot so each poll sees what the worker committed, as a real request would.
+            db.session.rollback()
+            page = client.get(job_url).get_data(as_text=True)
+            if 'data-status="done"' in page or 'data-status="failed"' in page:
+                break
+            time.sleep(0.2)
+        assert 'data-status="done"' in page, page
+        download = client.get(job_url + "/download")
+        assert download.status_code == 200
+        data = download.data
+        download.close()
+        book = openpyxl.load_workbook(io.BytesIO(data))
+        assert book["事项台账"].max_row == 3 + 60
+        # Nobody else can poll or fetch another user's export.
+        assert login("dlt_agent").get(job_url + "/download").status_code == 404
+    finally:
+        app.config["LEDGER_BACKGROUND_ROWS"] = 20000
+
+
+def test_the_cli_writes_a_regions_ledger(app, tmp_path):
+    bulk_cases("150621", 2)
+    out = tmp_path / "ledger.xlsx"
+    result = app.test_cli_runner().invoke(args=["ledger", "export", "--region", "150621", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "2 cases, 4 items" in result.output
+    assert openpyxl.load_workbook(out)["事项台账"].max_row == 3 + 4
+    bad = app.test_cli_runner().invoke(args=["ledger", "export", "--region", "999999", "--out", str(out)])
+    assert bad.exit_code != 0 and "no region with code 999999" in bad.output
