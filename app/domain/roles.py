@@ -48,9 +48,19 @@ _LEDGER: list[Permission] = [
     ("can_download", "LedgerJobView"),
 ]
 
+_REPORTS: list[Permission] = [
+    ("can_month", "MonthlyReportView"),
+    ("can_submit", "MonthlyReportView"),
+    ("can_board", "MonthlyReportView"),
+    ("can_download", "MonthlyReportView"),
+    ("can_rollup", "MonthlyReportView"),
+    ("menu_access", "Monthly reports"),
+]
+
 _CASE_READ: list[Permission] = [
     *_CASE_MENUS,
     *_LEDGER,
+    *_REPORTS,
     ("can_list", "CaseView"),
     ("menu_access", "All cases"),
     ("can_list", "CaseItemView"),

@@ -3,7 +3,17 @@
 from flask_appbuilder import Model
 
 from app.models.calendar import CalendarDay, CalendarYear
-from app.models.cases import Case, CaseEvent, CaseItem, Enterprise, Evaluation, ExportJob, ItemPause, Project
+from app.models.cases import (
+    Case,
+    CaseEvent,
+    CaseItem,
+    Enterprise,
+    Evaluation,
+    ExportJob,
+    ItemPause,
+    MonthlyReport,
+    Project,
+)
 from app.models.catalog import CatalogChange, CatalogItem
 from app.models.org import Department, Region, Staff
 
@@ -21,6 +31,7 @@ __all__ = [
     "ExportJob",
     "ItemPause",
     "Model",
+    "MonthlyReport",
     "Project",
     "Region",
     "Staff",

@@ -232,3 +232,22 @@ class ExportJob(Model):
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class MonthlyReport(Model):
+    """One submitted version of a banner's monthly progress report; a resubmission adds a version."""
+
+    __tablename__ = "monthly_report"
+    __table_args__ = (UniqueConstraint("region_id", "month", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    month: Mapped[dt.date] = mapped_column(Date, index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    figures: Mapped[str] = mapped_column(Text)
+    problems: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
+
+    region: Mapped[Region] = relationship()
+    submitted_by: Mapped[Staff | None] = relationship()

@@ -24,6 +24,7 @@ from app.views.cases import (
 )
 from app.views.catalog import CatalogChangeView, CatalogItemView
 from app.views.org import DepartmentView, RegionView
+from app.views.reports import MonthlyReportView
 
 
 def register_views(appbuilder: AppBuilder) -> None:
@@ -61,6 +62,13 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(ProjectView, "Projects", label=lazy_gettext("Projects"), icon="fa-cubes", category="Cases")
     appbuilder.add_view_no_menu(CasePageView)
     appbuilder.add_view_no_menu(LedgerJobView)
+    appbuilder.add_view(
+        MonthlyReportView,
+        "Monthly reports",
+        label=lazy_gettext("Monthly reports"),
+        icon="fa-calendar-o",
+        category="Cases",
+    )
     organisation = lazy_gettext("Organisation")
     appbuilder.add_view(
         RegionView,
@@ -123,6 +131,9 @@ def register_public(app: Flask) -> None:
 
 def register_context(app: Flask) -> None:
     """Template globals every page may use."""
+    import json
+
+    app.jinja_env.filters["fromjson"] = json.loads
 
     @app.context_processor
     def calendar_warning() -> dict[str, Any]:
