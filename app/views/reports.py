@@ -108,16 +108,18 @@ class MonthlyReportView(BaseView):
             )
         return redirect(url_for(".month", month=first.strftime("%Y-%m")))
 
+    @staticmethod
+    def _board() -> tuple[Region, dt.date, list[reports.BannerStatus]]:
+        first, city = _month(), _city()
+        try:
+            return city, first, reports.board(city.id, first, actor())
+        except NotFound:
+            abort(404)
+
     @expose("/board")
     @has_access
     def board(self) -> Any:
-        user = actor()
-        first = _month()
-        city = _city()
-        try:
-            rows = reports.board(city.id, first, user)
-        except NotFound:
-            abort(404)
+        city, first, rows = self._board()
         return self.render_template(
             "reports/board.html",
             title=gettext("Monthly reports of the banners"),
@@ -145,13 +147,7 @@ class MonthlyReportView(BaseView):
     @expose("/rollup")
     @has_access
     def rollup(self) -> Any:
-        user = actor()
-        first = _month()
-        city = _city()
-        try:
-            rows = reports.board(city.id, first, user)
-        except NotFound:
-            abort(404)
+        city, first, rows = self._board()
         title = f"{city.name} {first.strftime('%Y-%m')} {gettext('Monthly reports of the banners')}"
         data = reports.report_workbook([(r.region, r.latest, r.status) for r in rows], first, _labels(), title)
         return _xlsx(data, f"reports-{city.code}-{first.strftime('%Y-%m')}.xlsx")
