@@ -47,6 +47,7 @@ run: babel-compile seed
 lint: deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -r app config.py
 
 format: deps
 	$(BIN)/ruff format .

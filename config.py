@@ -61,3 +61,6 @@ TRAFFIC_YELLOW_DAYS = int(os.environ.get("TRAFFIC_YELLOW_DAYS", 2))
 LEDGER_BACKGROUND_ROWS = int(os.environ.get("LEDGER_BACKGROUND_ROWS", 20000))
 # Rows per sheet before a ledger sheet continues on the next one (Excel's limit; tests set it small).
 LEDGER_MAX_ROWS = int(os.environ.get("LEDGER_MAX_ROWS", 1_048_576))
+
+# FAB's generic file-download route serves from here; nothing of ours stores files in it.
+UPLOAD_FOLDER = str(INSTANCE_DIR / "uploads")

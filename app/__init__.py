@@ -28,7 +28,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _install_secret(Path(app.instance_path) / "secret_key")
 
     from app import models  # noqa: F401  (registers every table on the metadata)
-    from app.views import register_context, register_public, register_views
+    from app.views import guard_actions, register_context, register_public, register_views
     from app.views.home import HomeView
     from app.views.org import StaffSecurityManager
 
@@ -42,6 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # Chinese stays readable in JSON
     register_public(app)
     register_context(app)
+    guard_actions(app)
     cli.init_app(app)
     return app
 

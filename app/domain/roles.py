@@ -125,3 +125,22 @@ ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
 
 # Roles whose permissions are all the app has; FAB's own admin role.
 ALL_PERMISSION_ROLES: tuple[RoleName, ...] = (RoleName.ADMIN,)
+
+# Endpoints open without login: the public catalog, static assets, signing in and out, the language
+# switch and the landing page (which itself shows only a sign-in link to a visitor). Every other route
+# must be guarded by a FAB permission; the URL-map test fails on a route that is neither.
+PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
+    {
+        "public.catalog_page",
+        "public.catalog_json",
+        "static",
+        "appbuilder.static",
+        "AuthDBView.login",
+        "AuthDBView.logout",
+        "LocaleView.index",
+        "UtilView.back",
+        "HomeView.index",
+        "SecurityApi.login",
+        "SecurityApi.refresh",
+    }
+)

@@ -168,6 +168,8 @@ class StaffUserView(UserDBModelView):
     ]
     edit_columns = ["first_name", "last_name", "username", "active", "email", "phone", "region", "department", "roles"]
     search_columns = ["username", "first_name", "email", "region", "active"]
+    # FAB's validator reads a "groups" field our forms do not show (it crashed with a 500): roles alone.
+    validators_columns = {"roles": [DataRequired()]}
     label_columns = {
         **UserDBModelView.label_columns,
         "region": lazy_gettext("Region"),
