@@ -64,3 +64,11 @@ LEDGER_MAX_ROWS = int(os.environ.get("LEDGER_MAX_ROWS", 1_048_576))
 
 # FAB's generic file-download route serves from here; nothing of ours stores files in it.
 UPLOAD_FOLDER = str(INSTANCE_DIR / "uploads")
+
+# Passwords: at least 10 characters with letters and digits (app.domain.passwords); after 5 failed
+# sign-ins an account is locked for 15 minutes; sign-in attempts per address are rate limited.
+FAB_PASSWORD_COMPLEXITY_ENABLED = True  # the validator itself is set by create_app
+AUTH_RATE_LIMITED = True
+RATELIMIT_ENABLED = True
+AUTH_RATE_LIMIT = "20 per minute"
+RATELIMIT_STORAGE_URI = "memory://"

@@ -30,8 +30,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app import models  # noqa: F401  (registers every table on the metadata)
     from app.views import guard_actions, register_context, register_public, register_views
     from app.views.home import HomeView
-    from app.views.org import StaffSecurityManager
+    from app.views.org import StaffSecurityManager, password_policy
 
+    app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", password_policy)
     CSRFProtect(app)  # every POST, FAB's and ours, carries a token
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config.BASE_DIR / "migrations"), render_as_batch=True)

@@ -85,6 +85,7 @@ def make_app(database_url: str, **overrides: object) -> Flask:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret-key",
         "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,  # one test client logs in hundreds of times; rate limits have their own test
         "DEMO_PASSWORD": PASSWORD,
     }
     settings.update(overrides)

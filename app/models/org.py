@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, func, select
+from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from app.domain.enums import RegionLevel
@@ -63,6 +63,7 @@ class Staff(User):
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
+    last_failed_login: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     region: Mapped[Region | None] = relationship(foreign_keys=[region_id])
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id])

@@ -156,7 +156,8 @@ def demo_password() -> str:
     path = Path(current_app.instance_path) / "demo_password"
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    password = secrets.token_urlsafe(9)
+    # Letters and digits, as the password policy wants.
+    password = f"demo-{secrets.token_hex(4)}-{secrets.randbelow(90) + 10}"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(password, encoding="utf-8")
     path.chmod(0o600)

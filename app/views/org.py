@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from flask import flash
 from flask_appbuilder import ModelView
+from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
@@ -16,10 +19,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.domain.enums import RegionLevel
+from app.domain.passwords import locked_until, password_problems
 from app.extensions import db
 from app.models import Department, Region, Staff
+from app.models.org import now
 from app.services.org import add_zone, update_region
 from app.views.base import EagerInterface, ServiceModelView, actor, region_scope
+
+log = logging.getLogger(__name__)
 
 
 def _level_label(value: Any) -> str:
@@ -178,9 +185,36 @@ class StaffUserView(UserDBModelView):
     }
 
 
+def password_policy(password: str) -> None:
+    """FAB's password complexity hook: the policy of app.domain.passwords, in the user's language."""
+    problems = password_problems(password)
+    if problems:
+        raise PasswordComplexityValidationError(
+            gettext("The password needs %(what)s.", what=gettext(", ").join(gettext(p) for p in problems))
+        )
+
+
 class StaffSecurityManager(SecurityManager):
-    """FAB's security manager with the Staff user model and view."""
+    """FAB's security manager with the Staff user model and view, and a lockout after repeated failures."""
 
     user_model = Staff
     userdbmodelview = StaffUserView
     userstatschartview = None  # draws with Google Charts, which an offline intranet cannot load
+
+    def auth_user_db(self, username: str, password: str) -> Any:
+        user = self.find_user(username=username) if username else None
+        until = locked_until(user.fail_login_count, user.last_failed_login, now()) if user else None
+        if until is not None:
+            # Refused without even checking the password: guessing goes no faster while locked.
+            log.warning("login of %s refused: locked until %s", user.id, until.isoformat(timespec="minutes"))
+            flash(
+                gettext("Too many failed sign-ins: this account is locked until %(at)s.", at=until.strftime("%H:%M")),
+                "danger",
+            )
+            return None
+        return super().auth_user_db(username, password)
+
+    def update_user_auth_stat(self, user: Any, success: bool = True) -> None:
+        if not success:
+            user.last_failed_login = now()
+        super().update_user_auth_stat(user, success)

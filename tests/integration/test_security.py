@@ -65,3 +65,49 @@ def test_unknown_actions_and_fab_file_downloads_are_not_found_instead_of_crashin
     assert client.get("/catalog/action/nonexistent/1").status_code == 404
     assert client.post("/roles/action_post", data={"action": "nonexistent", "rowid": "1"}).status_code == 404
     assert client.get("/roles/download/1").status_code == 404
+
+
+def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(client, staff):
+    for _ in range(5):
+        client.post("/login/", data={"username": "dlt_agent", "password": "wrong-password-1"})
+    response = client.post("/login/", data={"username": "dlt_agent", "password": PASSWORD}, follow_redirects=True)
+    assert "登录失败次数过多" in response.get_data(as_text=True)
+    assert client.get("/queue/cases").status_code == 302  # still not signed in
+
+
+def test_a_right_password_after_a_few_failures_resets_the_count(client, staff, login):
+    for _ in range(3):
+        client.post("/login/", data={"username": "dlt_agent", "password": "wrong-password-1"})
+    login("dlt_agent")
+    from app.extensions import db
+
+    db.session.expire_all()
+    assert staff("dlt_agent").fail_login_count == 0
+
+
+def test_a_weak_password_is_refused_when_an_admin_creates_a_user(login, region):
+    page = (
+        login("admin")
+        .post(
+            "/users/add",
+            data={
+                "first_name": "新",
+                "last_name": "用户",
+                "username": "newbie",
+                "email": "newbie@test.invalid",
+                "active": "y",
+                "roles": "1",
+                "password": "short1",
+                "conf_password": "short1",
+            },
+        )
+        .get_data(as_text=True)
+    )
+    assert "密码需要" in page
+
+
+def test_sign_ins_are_rate_limited_per_address(database_url, app):
+    limited = make_app(database_url, RATELIMIT_ENABLED=True, AUTH_RATE_LIMIT="3 per minute")
+    client = limited.test_client()
+    codes = [client.post("/login/", data={"username": "x", "password": "y"}).status_code for _ in range(5)]
+    assert codes[:3] != [429, 429, 429] and codes[-1] == 429
