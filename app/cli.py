@@ -91,7 +91,41 @@ def ledger_export_command(region_code: str, date_from: Any, date_to: Any, out: s
     )
 
 
+@click.command("backup")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The backup file to write.")
+def backup_command(out: str) -> None:
+    """Copy the embedded SQLite database consistently, even while the app runs."""
+    from pathlib import Path
+
+    from app.domain.errors import DomainError
+    from app.services.backup import backup
+
+    try:
+        size = backup(Path(out))
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{out}: {size // 1024} KB backed up")
+
+
+@click.command("restore")
+@click.option("--from", "source", required=True, type=click.Path(dir_okay=False), help="A file made by flask backup.")
+def restore_command(source: str) -> None:
+    """Replace the SQLite database by a backup (stop the app first); the current one is kept aside."""
+    from pathlib import Path
+
+    from app.domain.errors import DomainError
+    from app.services.backup import restore
+
+    try:
+        kept = restore(Path(source))
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"restored from {source}; the database before the restore is kept as {kept}")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(ledger_group)
     app.cli.add_command(seed_command)
     app.cli.add_command(roles_doc_command)
