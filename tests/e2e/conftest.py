@@ -1,0 +1,120 @@
+"""Browser tests: the app served on 127.0.0.1 by a real WSGI server, driven by Debian's Chromium.
+
+Each journey gets a fresh database seeded with the demo data, CSRF on as in production; screenshots of
+key pages land in test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PASSWORD = "Browser-Pass-2026"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `make test` installs Debian's chromium (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    """A freshly seeded app on a free port; yields its base URL."""
+    from flask_migrate import upgrade
+    from werkzeug.security import generate_password_hash
+
+    from app import create_app
+    from app.extensions import db
+    from app.services.demo import demo_staff, seed_demo_cases
+    from app.services.roles import sync_roles
+    from app.services.seeding import seed_demo, seed_reference
+
+    folder = Path(tempfile.mkdtemp(prefix="e2e-"))
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'e2e.db'}",
+            "SECRET_KEY": "e2e-secret",
+            "TODAY": "2026-11-27",
+            "EXPORT_DIR": str(folder / "exports"),
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        upgrade()
+        sync_roles()
+        seed_reference()
+        hashed = generate_password_hash(PASSWORD)
+        seed_demo(hashed)
+        demo_staff(hashed)
+        seed_demo_cases()
+        db.session.remove()
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    worker = threading.Thread(target=httpd.serve_forever, daemon=True)
+    worker.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    worker.join(5)
+    with app.app_context():
+        db.engine.dispose()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+class Journey:
+    """A person at the browser: sign in, go somewhere, click, fill, and keep a screenshot of the key pages."""
+
+    def __init__(self, page: object, base: str, name: str) -> None:
+        self.page, self.base, self.name, self.shots = page, base, name, 0
+
+    def login(self, username: str) -> Journey:
+        self.page.goto(f"{self.base}/logout/")
+        self.page.goto(f"{self.base}/login/")
+        self.page.fill("#username", username)
+        self.page.fill("#password", PASSWORD)
+        self.page.click("input[type=submit], button[type=submit]")
+        self.page.wait_for_load_state()
+        return self
+
+    def go(self, path: str) -> Journey:
+        self.page.goto(self.base + path)
+        return self
+
+    def shot(self, label: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.shots += 1
+        self.page.screenshot(path=str(SHOTS / f"{self.name}-{self.shots:02d}-{label}.png"), full_page=True)
+
+    def text(self) -> str:
+        return self.page.inner_text("body")
+
+
+@pytest.fixture
+def journey(browser: object, server: str, request: pytest.FixtureRequest) -> Iterator[Journey]:
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    yield Journey(page, server, request.node.name.removeprefix("test_")[:40])
+    context.close()
