@@ -52,137 +52,143 @@ def make_app(db_path: str):
 def build(db_path: str, n_cases: int) -> int:
     """A migrated, seeded database with n_cases cases and ≈5 items each; returns the item count."""
     from flask_migrate import upgrade
-    from sqlalchemy import insert, select
 
-    from app.extensions import db
-    from app.models import Case, CaseItem, CatalogItem, Enterprise, Project, Region
     from app.services.roles import sync_roles
-    from app.services.seeding import seed_reference
 
     app = make_app(db_path)
-    rng = random.Random(20261127)
     with app.app_context():
         upgrade()
         sync_roles()
-        seed_reference()
-        regions = db.session.scalars(select(Region).where(Region.level.in_(["city", "banner"]))).all()
-        catalog = {
-            r.id: db.session.scalars(
-                select(CatalogItem).where(CatalogItem.region_id == r.id, CatalogItem.is_other.is_(False))
-            ).all()
-            for r in regions
-        }
-        conn = db.session.connection()
-        enterprises, projects, cases, items = [], [], [], []
-        states = [
-            "submitted",
-            "accepted",
-            "entrusted",
-            "planned",
-            "in_progress",
-            "in_progress",
-            "in_progress",
-            "completed",
-            "evaluated",
-            "terminated",
-        ]
-        item_states = ["planned", "accepted", "in_review", "supplement", "approved", "approved"]
-        for k in range(n_cases):
-            region = regions[k % len(regions)]
-            enterprises.append(
+        return fill_cases(n_cases)
+
+
+def fill_cases(n_cases: int) -> int:
+    """Seed the reference data and insert n_cases realistic cases (≈5 items each) in bulk; returns items."""
+    from sqlalchemy import func, insert, select
+
+    from app.extensions import db
+    from app.models import Case, CaseItem, CatalogItem, Enterprise, Project, Region
+    from app.services.seeding import seed_reference
+
+    rng = random.Random(20261127)
+    seed_reference()
+    regions = db.session.scalars(select(Region).where(Region.level.in_(["city", "banner"]))).all()
+    catalog = {
+        r.id: db.session.scalars(
+            select(CatalogItem).where(CatalogItem.region_id == r.id, CatalogItem.is_other.is_(False))
+        ).all()
+        for r in regions
+    }
+    conn = db.session.connection()
+    enterprises, projects, cases, items = [], [], [], []
+    states = [
+        "submitted",
+        "accepted",
+        "entrusted",
+        "planned",
+        "in_progress",
+        "in_progress",
+        "in_progress",
+        "completed",
+        "evaluated",
+        "terminated",
+    ]
+    item_states = ["planned", "accepted", "in_review", "supplement", "approved", "approved"]
+    for k in range(n_cases):
+        region = regions[k % len(regions)]
+        enterprises.append(
+            {
+                "id": k + 1,
+                "region_id": region.id,
+                "name": f"鄂尔多斯{rng.choice(COMPANY_WORDS)}{rng.choice(COMPANY_WORDS)}有限公司{k}",
+                "credit_code": f"91{region.code}{k:010d}"[:18],
+                "address": f"{region.name}某镇",
+                "postcode": "017000",
+                "legal_representative": "王建国",
+                "phone": "0477-1234567",
+                "contact_person": "李敏",
+                "contact_phone": "13904770000",
+                "created_at": dt.datetime.now(),
+            }
+        )
+        projects.append(
+            {
+                "id": k + 1,
+                "region_id": region.id,
+                "enterprise_id": k + 1,
+                "name": f"{region.name}{rng.choice(PROJECT_WORDS)}项目{k}",
+                "address": f"{region.name}境内",
+                "code": f"2026-{region.code}-44-01-{k % 1000000:06d}",
+                "total_investment": rng.randint(1000, 500000),
+                "planned_investment": rng.randint(100, 1000),
+                "fund_source": "企业自筹",
+                "land_nature": "工业用地",
+                "is_key_project": k % 3 == 0,
+                "category": "key",
+                "main_use_and_scale": "",
+                "leader_in_charge": "",
+                "progress_before": "",
+                "created_at": dt.datetime.now(),
+            }
+        )
+        applied = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randint(0, 1050))
+        state = rng.choice(states)
+        cases.append(
+            {
+                "id": k + 1,
+                "number": f"{region.code}-{applied.year}-{k:06d}",
+                "region_id": region.id,
+                "project_id": k + 1,
+                "channel": "window",
+                "state": state,
+                "applied_on": applied,
+                "accepted_on": applied + dt.timedelta(days=1),
+                "planned_end": applied + dt.timedelta(days=90),
+                "closed_on": applied + dt.timedelta(days=80)
+                if state in ("completed", "evaluated", "terminated")
+                else None,
+                "other_items_text": "",
+                "request_note": "",
+                "close_reason": "",
+                "materials_returned": False,
+                "materials_note": "",
+                "archived": False,
+                "updated_at": dt.datetime.now(),
+                "version": 1,
+            }
+        )
+        for position, entry in enumerate(rng.sample(catalog[region.id], 5)):
+            accepted = applied + dt.timedelta(days=rng.randint(5, 40))
+            istate = rng.choice(item_states)
+            items.append(
                 {
-                    "id": k + 1,
-                    "region_id": region.id,
-                    "name": f"鄂尔多斯{rng.choice(COMPANY_WORDS)}{rng.choice(COMPANY_WORDS)}有限公司{k}",
-                    "credit_code": f"91{region.code}{k:010d}"[:18],
-                    "address": f"{region.name}某镇",
-                    "postcode": "017000",
-                    "legal_representative": "王建国",
-                    "phone": "0477-1234567",
-                    "contact_person": "李敏",
-                    "contact_phone": "13904770000",
-                    "created_at": dt.datetime.now(),
-                }
-            )
-            projects.append(
-                {
-                    "id": k + 1,
-                    "region_id": region.id,
-                    "enterprise_id": k + 1,
-                    "name": f"{region.name}{rng.choice(PROJECT_WORDS)}项目{k}",
-                    "address": f"{region.name}境内",
-                    "code": f"2026-{region.code}-44-01-{k % 1000000:06d}",
-                    "total_investment": rng.randint(1000, 500000),
-                    "planned_investment": rng.randint(100, 1000),
-                    "fund_source": "企业自筹",
-                    "land_nature": "工业用地",
-                    "is_key_project": k % 3 == 0,
-                    "category": "key",
-                    "main_use_and_scale": "",
-                    "leader_in_charge": "",
-                    "progress_before": "",
-                    "created_at": dt.datetime.now(),
-                }
-            )
-            applied = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randint(0, 1050))
-            state = rng.choice(states)
-            cases.append(
-                {
-                    "id": k + 1,
-                    "number": f"{region.code}-{applied.year}-{k:06d}",
-                    "region_id": region.id,
-                    "project_id": k + 1,
-                    "channel": "window",
-                    "state": state,
-                    "applied_on": applied,
-                    "accepted_on": applied + dt.timedelta(days=1),
-                    "planned_end": applied + dt.timedelta(days=90),
-                    "closed_on": applied + dt.timedelta(days=80)
-                    if state in ("completed", "evaluated", "terminated")
-                    else None,
-                    "other_items_text": "",
-                    "request_note": "",
-                    "close_reason": "",
-                    "materials_returned": False,
-                    "materials_note": "",
-                    "archived": False,
+                    "case_id": k + 1,
+                    "catalog_item_id": entry.id,
+                    "catalog_version": 1,
+                    "name": entry.name,
+                    "department_id": entry.department_id,
+                    "stage": entry.stage,
+                    "time_limit_days": 20,
+                    "state": istate,
+                    "position": position,
+                    "planned_filing_on": applied + dt.timedelta(days=5),
+                    "accepted_on": accepted,
+                    "due_on": accepted + dt.timedelta(days=28),
+                    "closed_on": accepted + dt.timedelta(days=20) if istate == "approved" else None,
+                    "paused_days": 0,
+                    "incomplete_acceptance": False,
+                    "commitment": False,
+                    "note": "",
                     "updated_at": dt.datetime.now(),
                     "version": 1,
                 }
             )
-            for position, entry in enumerate(rng.sample(catalog[region.id], 5)):
-                accepted = applied + dt.timedelta(days=rng.randint(5, 40))
-                istate = rng.choice(item_states)
-                items.append(
-                    {
-                        "case_id": k + 1,
-                        "catalog_item_id": entry.id,
-                        "catalog_version": 1,
-                        "name": entry.name,
-                        "department_id": entry.department_id,
-                        "stage": entry.stage,
-                        "time_limit_days": 20,
-                        "state": istate,
-                        "position": position,
-                        "planned_filing_on": applied + dt.timedelta(days=5),
-                        "accepted_on": accepted,
-                        "due_on": accepted + dt.timedelta(days=28),
-                        "closed_on": accepted + dt.timedelta(days=20) if istate == "approved" else None,
-                        "paused_days": 0,
-                        "incomplete_acceptance": False,
-                        "commitment": False,
-                        "note": "",
-                        "updated_at": dt.datetime.now(),
-                        "version": 1,
-                    }
-                )
-            if len(items) >= 50000:
-                _flush(conn, insert, Enterprise, Project, Case, CaseItem, enterprises, projects, cases, items)
-        _flush(conn, insert, Enterprise, Project, Case, CaseItem, enterprises, projects, cases, items)
-        db.session.commit()
-        from sqlalchemy import func
+        if len(items) >= 50000:
+            _flush(conn, insert, Enterprise, Project, Case, CaseItem, enterprises, projects, cases, items)
+    _flush(conn, insert, Enterprise, Project, Case, CaseItem, enterprises, projects, cases, items)
+    db.session.commit()
 
-        return db.session.scalar(select(func.count(CaseItem.id)))
+    return db.session.scalar(select(func.count(CaseItem.id)))
 
 
 def _flush(conn, insert, Enterprise, Project, Case, CaseItem, enterprises, projects, cases, items):

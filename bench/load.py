@@ -1,0 +1,300 @@
+"""Load and concurrency benchmark: gunicorn on PostgreSQL with the 20,000-case data set.
+
+    python bench/load.py [--cases 20000] [--users 16] [--seconds 60] [--workers 4]
+                         [--database postgresql+psycopg://postgres@127.0.0.1:5432/bench_load]
+
+Half the users are liaisons of one department (达拉特旗水利局) moving the same items at once
+(accept, review, approve, ask for supplement, resubmit — with the version they read); the other half
+are agents reading the case list, the item list and their queue. Prints throughput, p50/p95 latency,
+errors, conflicts, and checks for lost updates: every move the server confirmed must be in the case
+timeline, and none that it refused. Ends with one line:
+    load users=… requests=… rps=… p50_ms=… p95_ms=… errors=… conflicts=… confirmed=… lost=…
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PASSWORD = "Load-Test-Pass-2026"
+TOKEN = re.compile(
+    r'name="csrf_token"[^>]*value="([^"]+)"|id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"'
+)
+
+
+def prepare(url: str, n_cases: int, n_liaisons: int, n_agents: int) -> None:
+    """A fresh database: migrated, seeded, N cases, and the load-test users."""
+    from flask_migrate import upgrade
+    from sqlalchemy import MetaData, select, text, update
+    from werkzeug.security import generate_password_hash
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import Case, CaseItem, Department, Region, Staff
+    from app.services.roles import sync_roles
+    from bench.ledger import fill_cases
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "load"})
+    with app.app_context():
+        metadata = MetaData()
+        metadata.reflect(db.engine)
+        with db.engine.begin() as connection:
+            metadata.drop_all(connection)
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
+        sync_roles()
+        fill_cases(n_cases)
+        dalate = db.session.scalar(select(Region).where(Region.code == "150621"))
+        water = db.session.scalar(
+            select(Department).where(Department.region_id == dalate.id, Department.kind == "水利部门")
+        )
+        # Work for the liaisons: this banner's water items of open cases, in states they can move.
+        open_cases = select(Case.id).where(Case.region_id == dalate.id)
+        db.session.execute(update(Case).where(Case.id.in_(open_cases)).values(state="in_progress", closed_on=None))
+        db.session.execute(
+            update(CaseItem)
+            .where(CaseItem.case_id.in_(open_cases), CaseItem.department_id == water.id)
+            .values(state="planned", accepted_on=None, closed_on=None, due_on=None)
+        )
+        sm = app.appbuilder.sm
+        hashed = generate_password_hash(PASSWORD)
+        for k in range(n_liaisons):
+            db.session.add(
+                Staff(
+                    username=f"load_liaison_{k}",
+                    email=f"ll{k}@load.invalid",
+                    first_name=f"联络员{k}",
+                    last_name="",
+                    active=True,
+                    password=hashed,
+                    roles=[sm.find_role("Liaison")],
+                    region=dalate,
+                    department=water,
+                )
+            )
+        for k in range(n_agents):
+            db.session.add(
+                Staff(
+                    username=f"load_agent_{k}",
+                    email=f"la{k}@load.invalid",
+                    first_name=f"代办员{k}",
+                    last_name="",
+                    active=True,
+                    password=hashed,
+                    roles=[sm.find_role("Agent")],
+                    region=dalate,
+                )
+            )
+        db.session.commit()
+        db.engine.dispose()
+
+
+class Browser:
+    """One user's session over plain HTTP: cookies, CSRF tokens, timings."""
+
+    def __init__(self, base: str, stats: dict) -> None:
+        self.base, self.stats = base, stats
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def request(self, path: str, data: dict | None = None) -> str:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        start = time.perf_counter()
+        try:
+            with self.opener.open(self.base + path, data=body, timeout=60) as response:
+                page = response.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as error:
+            page = ""
+            if error.code >= 500:
+                self.stats["errors"] += 1
+        except OSError:
+            page = ""
+            self.stats["errors"] += 1
+        with self.stats["lock"]:
+            self.stats["latencies"].append(time.perf_counter() - start)
+        return page
+
+    def token(self, page: str) -> str:
+        match = TOKEN.search(page)
+        return (match.group(1) or match.group(2)) if match else ""
+
+    def login(self, username: str) -> None:
+        page = self.request("/login/")
+        self.request("/login/", {"username": username, "password": PASSWORD, "csrf_token": self.token(page)})
+
+
+def liaison(base: str, username: str, items: list[tuple[int, int]], stop: float, stats: dict) -> None:
+    """Open a case page, read an item's version and next steps, take one — as fast as the server allows."""
+    user = Browser(base, stats)
+    user.login(username)
+    rng = random.Random(username)
+    while time.monotonic() < stop:
+        item_id, case_id = rng.choice(items)
+        if rng.random() < 0.05:
+            user.request("/queue/items")
+        page = user.request(f"/cases/{case_id}")
+        row = re.search(rf'data-item="{item_id}">(.*?)</tr>', page, re.S)
+        if not row:
+            continue
+        version = re.search(r'name="version" value="(\d+)"', row.group(1))
+        actions = [a for a in re.findall(r'data-action="(\w+)"', row.group(1)) if a not in ("reject", "withdraw")]
+        if not version or not actions:
+            continue
+        action = rng.choice(actions)
+        result = user.request(
+            f"/cases/item/{item_id}/{action}",
+            {
+                "csrf_token": user.token(page),
+                "version": version.group(1),
+                "note": "负载测试",
+                "next": f"/cases/{case_id}",
+            },
+        )
+        with stats["lock"]:
+            if "已完成" in result:
+                stats["confirmed"] += 1
+            elif "该记录已被" in result:
+                stats["conflicts"] += 1
+            else:
+                stats["refused"] += 1
+
+
+def agent(base: str, username: str, stop: float, stats: dict) -> None:
+    user = Browser(base, stats)
+    user.login(username)
+    pages = ["/caselist/list/", "/caseitems/list/", "/queue/cases", "/caselist/list/?psize_CaseView=100"]
+    rng = random.Random(username)
+    while time.monotonic() < stop:
+        user.request(rng.choice(pages))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=20000)
+    parser.add_argument("--users", type=int, default=16)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--database", default="postgresql+psycopg://postgres@127.0.0.1:5432/bench_load")
+    args = parser.parse_args()
+    if args.database.startswith("postgresql"):
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", "CREATE DATABASE bench_load"],
+            capture_output=True,
+            check=False,
+        )
+    liaisons, agents = args.users // 2, args.users - args.users // 2
+    start = time.perf_counter()
+    prepare(args.database, args.cases, liaisons, agents)
+    print(f"prepared {args.cases} cases and {args.users} users in {time.perf_counter() - start:.0f} s")
+
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(args.database)
+    with engine.connect() as conn:
+        item_ids = [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT i.id, i.case_id FROM case_item i JOIN agency_case c ON c.id = i.case_id "
+                    "JOIN region r ON r.id = c.region_id JOIN department d ON d.id = i.department_id "
+                    "WHERE r.code = '150621' AND d.kind = '水利部门' ORDER BY i.id LIMIT 40"
+                )
+            )
+        ]
+        events_before = conn.execute(text("SELECT count(*) FROM case_event WHERE item_id IS NOT NULL")).scalar()
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": args.database, "SECRET_KEY": "load-secret"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(args.workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "120",
+            "app:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(base)
+        stats = {"latencies": [], "errors": 0, "confirmed": 0, "conflicts": 0, "refused": 0, "lock": threading.Lock()}
+        stop = time.monotonic() + args.seconds
+        threads = [
+            threading.Thread(target=liaison, args=(base, f"load_liaison_{k}", item_ids, stop, stats))
+            for k in range(liaisons)
+        ]
+        threads += [threading.Thread(target=agent, args=(base, f"load_agent_{k}", stop, stats)) for k in range(agents)]
+        began = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - began
+    finally:
+        server.terminate()
+        server.wait(30)
+    with engine.connect() as conn:
+        events_after = conn.execute(
+            text("SELECT count(*) FROM case_event WHERE item_id IS NOT NULL AND action <> 'start'")
+        ).scalar()
+    moved = events_after - events_before
+    latencies = sorted(stats["latencies"])
+    p50 = statistics.median(latencies) * 1000
+    p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000
+    lost = abs(moved - stats["confirmed"])
+    print(
+        f"{len(latencies)} requests in {elapsed:.0f} s by {args.users} users ({liaisons} liaisons on the same "
+        f"{len(item_ids)} items, {agents} agents reading lists), {args.workers} gunicorn workers"
+    )
+    print(
+        f"moves confirmed {stats['confirmed']}, refused as conflicts {stats['conflicts']}, other refusals "
+        f"{stats['refused']}; timeline entries added {moved}"
+    )
+    print(
+        f"load users={args.users} requests={len(latencies)} rps={len(latencies) / elapsed:.1f} p50_ms={p50:.0f} "
+        f"p95_ms={p95:.0f} errors={stats['errors']} conflicts={stats['conflicts']} confirmed={stats['confirmed']} "
+        f"lost={lost}"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(base: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/login/", timeout=2).close()  # noqa: S310 — our own local server
+            return
+        except OSError:
+            time.sleep(0.5)
+    sys.exit("the server did not start")
+
+
+if __name__ == "__main__":
+    main()
