@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Length
 from app.domain.enums import RoleName, Stage
 from app.domain.errors import DomainError, NotFound
 from app.domain.lights import Light
+from app.domain.privacy import mask_phone
 from app.domain.workflow import (
     ACTION_LABELS,
     CASE_TRANSITIONS,
@@ -45,6 +46,15 @@ from app.services.ledger import LedgerScope, count_rows, write_ledger
 from app.services.lights import LightBook, light_book
 from app.services.scope import role_names
 from app.views.base import EagerInterface, ServiceModelView, actor, flash_error, region_scope, scoped_regions
+
+
+def sees_phones() -> bool:
+    """Agents call applicants and need their numbers in full; everyone else sees them masked (PIPL)."""
+    return RoleName.AGENT.value in role_names(g.user)
+
+
+def phone(value: str | None) -> str:
+    return (value or "") if sees_phones() else mask_phone(value)
 
 
 def lights() -> LightBook:
@@ -260,6 +270,7 @@ class EnterpriseView(ServiceModelView):
     edit_form = EnterpriseForm
     edit_columns = list(ENTERPRISE_LABELS)
     label_columns = {**ENTERPRISE_LABELS, "region": lazy_gettext("Region")}
+    formatters_columns = {"phone": phone, "contact_phone": phone}
 
     def service_edit(self, item: Enterprise, form: EnterpriseForm) -> None:
         case_service.update_enterprise(item.id, {k: getattr(form, k).data for k in ENTERPRISE_LABELS}, actor())
@@ -394,6 +405,7 @@ class CasePageView(BaseView):
             chosen={i.catalog_item_id for i in case.items if i.state != ItemState.WITHDRAWN.value},
             agents=agents,
             events=case_service.timeline(case.id, user),
+            phone=phone,
             today=today(),
             can_edit_plan=RoleName.AGENT.value in roles and case.state in {s.value for s in OPEN_CASE_STATES},
         )

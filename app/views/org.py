@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Length
 
 from app.domain.enums import RegionLevel
 from app.domain.passwords import locked_until, password_problems
+from app.domain.privacy import mask_phone
 from app.extensions import db
 from app.models import Department, Region, Staff
 from app.models.org import now
@@ -175,6 +176,7 @@ class StaffUserView(UserDBModelView):
     ]
     edit_columns = ["first_name", "last_name", "username", "active", "email", "phone", "region", "department", "roles"]
     search_columns = ["username", "first_name", "email", "region", "active"]
+    formatters_columns = {"phone": mask_phone}  # staff numbers: shown masked, editable in full by the admin
     # FAB's validator reads a "groups" field our forms do not show (it crashed with a 500): roles alone.
     validators_columns = {"roles": [DataRequired()]}
     label_columns = {

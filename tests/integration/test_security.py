@@ -111,3 +111,14 @@ def test_sign_ins_are_rate_limited_per_address(database_url, app):
     client = limited.test_client()
     codes = [client.post("/login/", data={"username": "x", "password": "y"}).status_code for _ in range(5)]
     assert codes[:3] != [429, 429, 429] and codes[-1] == 429
+
+
+def test_phone_numbers_are_whole_for_the_agent_and_masked_for_others(login, staff):
+    from tests.factories import apply
+
+    case = apply(staff("dlt_agent"))
+    assert "13904770000" in login("dlt_agent").get(f"/cases/{case.id}").get_data(as_text=True)
+    supervisor_page = login("dlt_supervisor").get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "13904770000" not in supervisor_page and "139****0000" in supervisor_page
+    listing = login("dlt_supervisor").get("/enterprises/list/").get_data(as_text=True)
+    assert "13904770000" not in listing
