@@ -849,7 +849,7 @@ def department_queue(actor: Staff) -> list[QueueRow]:
 
 def agent_queue(actor: Staff) -> list[QueueRow]:
     """An agent's landing page: open cases they run, plus new applications nobody took yet, most urgent first."""
-    from sqlalchemy import or_
+    from sqlalchemy import and_, or_
     from sqlalchemy.orm import selectinload
 
     from app.domain.lights import urgency_key
@@ -861,7 +861,8 @@ def agent_queue(actor: Staff) -> list[QueueRow]:
         .where(
             Case.region_id.in_(visible_region_ids(actor)),
             Case.state.in_([s.value for s in OPEN_CASE_STATES]),
-            or_(Case.agent_id == actor.id, Case.agent_id.is_(None)),
+            # Their own cases, and new applications nobody has taken (accepting names the agent).
+            or_(Case.agent_id == actor.id, and_(Case.agent_id.is_(None), Case.state == CaseState.SUBMITTED.value)),
         )
         .options(selectinload(Case.items), selectinload(Case.project).selectinload(Project.enterprise))
     )

@@ -11,10 +11,27 @@ from tests.conftest import PASSWORD, make_app
 
 
 @pytest.fixture
-def csrf_client(app, database_url):
-    """A second app on the same database with CSRF protection on, as in production."""
-    protected = make_app(database_url, WTF_CSRF_ENABLED=True, SESSION_COOKIE_SECURE=True)
-    return protected.test_client()
+def second_app(app, database_url):
+    """Another app on the same database with other settings; its connections are closed afterwards."""
+    made = []
+
+    def build(**settings):
+        made.append(make_app(database_url, **settings))
+        return made[-1]
+
+    yield build
+    for other in made:
+        with other.app_context():
+            from app.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def csrf_client(second_app):
+    """The app with CSRF protection on, as in production."""
+    return second_app(WTF_CSRF_ENABLED=True, SESSION_COOKIE_SECURE=True).test_client()
 
 
 def _token(page: str) -> str:
@@ -106,8 +123,8 @@ def test_a_weak_password_is_refused_when_an_admin_creates_a_user(login, region):
     assert "密码需要" in page
 
 
-def test_sign_ins_are_rate_limited_per_address(database_url, app):
-    limited = make_app(database_url, RATELIMIT_ENABLED=True, AUTH_RATE_LIMIT="3 per minute")
+def test_sign_ins_are_rate_limited_per_address(second_app):
+    limited = second_app(RATELIMIT_ENABLED=True, AUTH_RATE_LIMIT="3 per minute")
     client = limited.test_client()
     codes = [client.post("/login/", data={"username": "x", "password": "y"}).status_code for _ in range(5)]
     assert codes[:3] != [429, 429, 429] and codes[-1] == 429
