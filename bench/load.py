@@ -101,6 +101,9 @@ def prepare(url: str, n_cases: int, n_liaisons: int, n_agents: int) -> None:
                 )
             )
         db.session.commit()
+        # Fresh statistics, as autovacuum would have them on a database that grew over time.
+        with db.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
         db.engine.dispose()
 
 

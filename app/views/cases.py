@@ -608,6 +608,9 @@ class LedgerJobView(BaseView):
         return send_file(path, as_attachment=True, download_name=job.file_name)
 
 
+QUEUE_ROWS = 200  # the most urgent first; the full lists are under 代办案件 and 案件事项
+
+
 class WorkQueueView(BaseView):
     """Landing pages: a liaison's open items, an agent's open cases, most urgent first."""
 
@@ -622,7 +625,8 @@ class WorkQueueView(BaseView):
         return self.render_template(
             "cases/queue_items.html",
             title=gettext("My department's open items"),
-            rows=rows,
+            rows=rows[:QUEUE_ROWS],
+            total=len(rows),
             light_badge=light_badge,
             action_labels=ACTION_LABELS,
             Need=Need,
@@ -637,7 +641,8 @@ class WorkQueueView(BaseView):
         return self.render_template(
             "cases/queue_cases.html",
             title=gettext("My cases"),
-            rows=rows,
+            rows=rows[:QUEUE_ROWS],
+            total=len(rows),
             light_badge=light_badge,
             action_labels=ACTION_LABELS,
             CaseState=CaseState,
