@@ -187,51 +187,57 @@ def _formats(workbook: xlsxwriter.Workbook) -> tuple[dict[tuple[Kind, Light | No
     return formats, headers
 
 
+def _with_case_context(query: Select[Any], agent: Any) -> Select[Any]:
+    """Join a query on Case to its region, project, enterprise and agent (the columns every sheet shows)."""
+    return (
+        query.join(Region, Region.id == Case.region_id)
+        .join(Project, Project.id == Case.project_id)
+        .join(Enterprise, Enterprise.id == Project.enterprise_id)
+        .outerjoin(agent, agent.id == Case.agent_id)
+    )
+
+
 def _joined_rows(scope: LedgerScope) -> Select[Any]:
     agent = aliased(Staff)
     item_join = CaseItem.case_id == Case.id
     if scope.item_ids is not None:
         item_join = and_(item_join, CaseItem.id.in_(scope.item_ids))
+    query = select(
+        Case.id,
+        Case.number,
+        Region.name,
+        Case.channel,
+        Case.applied_on,
+        Case.state,
+        agent.first_name,
+        Project.name,
+        Project.code,
+        Enterprise.name,
+        Enterprise.credit_code,
+        Project.total_investment,
+        Project.planned_investment,
+        Project.category,
+        Project.is_key_project,
+        Case.accepted_on,
+        Case.entrusted_on,
+        Case.planned_end,
+        Case.closed_on,
+        Case.close_reason,
+        CaseItem.id,
+        CaseItem.name,
+        Department.name,
+        CaseItem.stage,
+        CaseItem.state,
+        CaseItem.planned_filing_on,
+        CaseItem.accepted_on,
+        CaseItem.due_on,
+        CaseItem.closed_on,
+        CaseItem.time_limit_days,
+        CaseItem.paused_days,
+        CaseItem.paused_since,
+    ).select_from(Case)
     query = (
-        select(
-            Case.id,
-            Case.number,
-            Region.name,
-            Case.channel,
-            Case.applied_on,
-            Case.state,
-            agent.first_name,
-            Project.name,
-            Project.code,
-            Enterprise.name,
-            Enterprise.credit_code,
-            Project.total_investment,
-            Project.planned_investment,
-            Project.category,
-            Project.is_key_project,
-            Case.accepted_on,
-            Case.entrusted_on,
-            Case.planned_end,
-            Case.closed_on,
-            Case.close_reason,
-            CaseItem.id,
-            CaseItem.name,
-            Department.name,
-            CaseItem.stage,
-            CaseItem.state,
-            CaseItem.planned_filing_on,
-            CaseItem.accepted_on,
-            CaseItem.due_on,
-            CaseItem.closed_on,
-            CaseItem.time_limit_days,
-            CaseItem.paused_days,
-            CaseItem.paused_since,
-        )
-        .select_from(Case)
-        .join(Region, Region.id == Case.region_id)
-        .join(Project, Project.id == Case.project_id)
-        .join(Enterprise, Enterprise.id == Project.enterprise_id)
-        .outerjoin(agent, agent.id == Case.agent_id)
+        _with_case_context(query, agent)
         .join(CaseItem, item_join, isouter=scope.item_ids is None)
         .outerjoin(Department, Department.id == CaseItem.department_id)
         .where(*_case_conditions(scope))
@@ -404,13 +410,8 @@ def _write_evaluations(
         )
         .select_from(Evaluation)
         .join(Case, Case.id == Evaluation.case_id)
-        .join(Region, Region.id == Case.region_id)
-        .join(Project, Project.id == Case.project_id)
-        .join(Enterprise, Enterprise.id == Project.enterprise_id)
-        .outerjoin(agent, agent.id == Case.agent_id)
-        .where(*_case_conditions(scope))
-        .order_by(Region.code, Case.number)
     )
+    query = _with_case_context(query, agent).where(*_case_conditions(scope)).order_by(Region.code, Case.number)
     if scope.item_ids is not None:
         query = query.where(Case.id.in_(select(CaseItem.case_id).where(CaseItem.id.in_(scope.item_ids))))
     for number, region, project, enterprise, agent_name, on, level, comments in _stream(query):

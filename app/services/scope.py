@@ -48,3 +48,18 @@ def visible_region_ids(actor: Staff | None) -> list[int]:
 
 def can_see_region(actor: Staff | None, region_id: int) -> bool:
     return region_id in visible_region_ids(actor)
+
+
+def visible_department_ids(actor: Staff | None) -> list[int]:
+    """Departments whose case items the actor may list: a liaison's own, else every one in their regions."""
+    from app.models import Department
+
+    if role_names(actor) == {RoleName.LIAISON.value}:
+        return [actor.department_id] if actor.department_id else []
+    regions = visible_region_ids(actor)
+    return list(db.session.scalars(select(Department.id).where(Department.region_id.in_(regions))))
+
+
+def sees_full_phones(actor: Staff | None) -> bool:
+    """Agents call applicants and need their numbers in full; every other role sees them masked (PIPL)."""
+    return RoleName.AGENT.value in role_names(actor)

@@ -38,23 +38,18 @@ from app.domain.workflow import (
     actions_for,
 )
 from app.extensions import db
-from app.models import Case, CaseItem, CatalogItem, Department, Enterprise, ExportJob, Project, Staff
+from app.models import Case, CaseItem, CatalogItem, Enterprise, ExportJob, Project, Staff
 from app.services import cases as case_service
 from app.services.clock import today
 from app.services.exports import job_file, job_for, start_job
 from app.services.ledger import LedgerScope, count_rows, write_ledger
 from app.services.lights import LightBook, light_book
-from app.services.scope import role_names
+from app.services.scope import role_names, sees_full_phones, visible_department_ids
 from app.views.base import EagerInterface, ServiceModelView, actor, flash_error, region_scope, scoped_regions
 
 
-def sees_phones() -> bool:
-    """Agents call applicants and need their numbers in full; everyone else sees them masked (PIPL)."""
-    return RoleName.AGENT.value in role_names(g.user)
-
-
 def phone(value: str | None) -> str:
-    return (value or "") if sees_phones() else mask_phone(value)
+    return (value or "") if sees_full_phones(g.user) else mask_phone(value)
 
 
 def lights() -> LightBook:
@@ -100,11 +95,8 @@ def _date(value: dt.date | None) -> str:
 
 
 def department_scope() -> list[int]:
-    """Departments whose items the user may list: a liaison's own; everyone else's within their regions."""
-    user = g.user
-    if role_names(user) == {RoleName.LIAISON.value}:
-        return [user.department_id] if user.department_id else []
-    return list(db.session.scalars(select(Department.id).where(Department.region_id.in_(scoped_regions()))))
+    """Departments whose items the user may list (see services.scope)."""
+    return visible_department_ids(g.user)
 
 
 class LedgerExportMixin:
