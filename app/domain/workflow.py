@@ -125,6 +125,14 @@ OPEN_ITEM_STATES = (
     ItemState.RECTIFICATION,
 )
 PAUSED_ITEM_STATES = (ItemState.SUPPLEMENT, ItemState.RECTIFICATION)
+NOT_FILED_ITEM_STATES = (ItemState.PLANNED, ItemState.PREPARING)
+
+# The same sets as plain values, for queries and for rows read as tuples (ledgers, lights).
+OPEN_CASE_VALUES = frozenset(s.value for s in OPEN_CASE_STATES)
+OPEN_ITEM_VALUES = frozenset(s.value for s in OPEN_ITEM_STATES)
+PAUSED_ITEM_VALUES = frozenset(s.value for s in PAUSED_ITEM_STATES)
+NOT_FILED_ITEM_VALUES = frozenset(s.value for s in NOT_FILED_ITEM_STATES)
+CLOSED_ITEM_VALUES = frozenset(s.value for s in ItemState) - OPEN_ITEM_VALUES
 
 ITEM_TRANSITIONS: tuple[Transition, ...] = (
     Transition(ItemState.PLANNED, "prepare", ItemState.PREPARING, AGENT),

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.codes import validate_credit_code, validate_project_code
 from app.domain.enums import RoleName
 from app.domain.errors import N_, Forbidden, NotFound, StaleRecord, UnknownCalendarYear, ValidationError
+from app.domain.lights import urgency_key
 from app.domain.workdays import WorkCalendar
 from app.domain.workflow import (
     ACTION_LABELS,
@@ -24,7 +26,9 @@ from app.domain.workflow import (
     ITEM_TRANSITIONS,
     NEED_MESSAGES,
     OPEN_CASE_STATES,
+    OPEN_CASE_VALUES,
     OPEN_ITEM_STATES,
+    OPEN_ITEM_VALUES,
     CaseState,
     Channel,
     ItemState,
@@ -32,6 +36,7 @@ from app.domain.workflow import (
     ProjectCategory,
     Satisfaction,
     Transition,
+    actions_for,
     find_transition,
 )
 from app.extensions import db
@@ -50,6 +55,7 @@ from app.models import (
 from app.models.org import now
 from app.services.calendar import work_calendar
 from app.services.clock import today
+from app.services.lights import light_book
 from app.services.scope import role_names, visible_region_ids
 from app.services.uow import transaction
 
@@ -714,7 +720,7 @@ def recompute_due_dates() -> int:
             CaseItem.accepted_on.is_not(None),
             CaseItem.time_limit_days.is_not(None),
             CaseItem.paused_since.is_(None),
-            CaseItem.state.in_([s.value for s in OPEN_ITEM_STATES]),
+            CaseItem.state.in_(OPEN_ITEM_VALUES),
         )
     )
     count = 0
@@ -818,12 +824,6 @@ class QueueRow:
 
 def department_queue(actor: Staff) -> list[QueueRow]:
     """A liaison's landing page: their department's open items of cases under way, most urgent first."""
-    from sqlalchemy.orm import selectinload
-
-    from app.domain.lights import urgency_key
-    from app.domain.workflow import actions_for
-    from app.services.lights import light_book
-
     if actor.department_id is None:
         return []
     query = (
@@ -832,7 +832,7 @@ def department_queue(actor: Staff) -> list[QueueRow]:
         .where(
             CaseItem.department_id == actor.department_id,
             Case.region_id.in_(visible_region_ids(actor)),
-            CaseItem.state.in_([s.value for s in OPEN_ITEM_STATES]),
+            CaseItem.state.in_(OPEN_ITEM_VALUES),
             Case.state.in_([CaseState.PLANNED.value, CaseState.IN_PROGRESS.value]),
         )
         .options(selectinload(CaseItem.case).selectinload(Case.project).selectinload(Project.enterprise))
@@ -849,18 +849,11 @@ def department_queue(actor: Staff) -> list[QueueRow]:
 
 def agent_queue(actor: Staff) -> list[QueueRow]:
     """An agent's landing page: open cases they run, plus new applications nobody took yet, most urgent first."""
-    from sqlalchemy import and_, or_
-    from sqlalchemy.orm import selectinload
-
-    from app.domain.lights import urgency_key
-    from app.domain.workflow import actions_for
-    from app.services.lights import light_book
-
     query = (
         select(Case)
         .where(
             Case.region_id.in_(visible_region_ids(actor)),
-            Case.state.in_([s.value for s in OPEN_CASE_STATES]),
+            Case.state.in_(OPEN_CASE_VALUES),
             # Their own cases, and new applications nobody has taken (accepting names the agent).
             or_(Case.agent_id == actor.id, and_(Case.agent_id.is_(None), Case.state == CaseState.SUBMITTED.value)),
         )
@@ -870,11 +863,8 @@ def agent_queue(actor: Staff) -> list[QueueRow]:
     roles = role_names(actor)
     rows = []
     for case in db.session.scalars(query):
-        deadlines = [book.deadline(i) for i in case.items if book.deadline(i) and i.state in _OPEN_ITEM_VALUES]
+        deadlines = [book.deadline(i) for i in case.items if book.deadline(i) and i.state in OPEN_ITEM_VALUES]
         deadline = min(deadlines, default=case.planned_end)
         rows.append(QueueRow(case, book.case(case), deadline, actions_for(CASE_TRANSITIONS, case.state, roles)))
     rows.sort(key=lambda row: urgency_key(row.light, row.deadline))
     return rows
-
-
-_OPEN_ITEM_VALUES = {s.value for s in OPEN_ITEM_STATES}

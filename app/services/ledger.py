@@ -19,7 +19,16 @@ from app.domain.enums import Stage
 from app.domain.ledger import CASES, EVALUATIONS, EXCEL_MAX_ROWS, ITEMS, OVERDUE, Kind, SheetSpec
 from app.domain.lights import Light, worst
 from app.domain.workdays import WorkdayIndex
-from app.domain.workflow import NATIONAL_LEVEL, CaseState, Channel, ItemState, ProjectCategory, Satisfaction
+from app.domain.workflow import (
+    CLOSED_ITEM_VALUES,
+    NATIONAL_LEVEL,
+    OPEN_CASE_VALUES,
+    CaseState,
+    Channel,
+    ItemState,
+    ProjectCategory,
+    Satisfaction,
+)
 from app.extensions import db
 from app.models import Case, CaseItem, Department, Enterprise, Evaluation, Project, Region, Staff
 from app.services.calendar import work_calendar
@@ -29,8 +38,6 @@ from app.services.lights import LightBook
 EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()
 FETCH_CHUNK = 2000
 _FILLS = {Light.RED: "#F8CBAD", Light.YELLOW: "#FFE699"}
-_OPEN_CASES = {"submitted", "accepted", "entrusted", "planned", "in_progress"}
-_CLOSED_ITEMS = {"approved", "rejected", "withdrawn"}
 
 
 @dataclass
@@ -60,8 +67,6 @@ def _labels(english: bool) -> dict[str, dict[str, str]]:
     def table(enum: Any) -> dict[str, str]:
         return {m.value: (m.label if english else gettext(m.label)) for m in enum}
 
-    from app.domain.lights import Light as L
-
     return {
         "case_state": table(CaseState),
         "item_state": table(ItemState),
@@ -69,7 +74,7 @@ def _labels(english: bool) -> dict[str, dict[str, str]]:
         "channel": table(Channel),
         "category": table(ProjectCategory),
         "level": table(Satisfaction),
-        "light": {k: v for k, v in table(L).items() if k in ("red", "yellow", "green", "paused")},
+        "light": {k: v for k, v in table(Light).items() if k in ("red", "yellow", "green", "paused")},
     }
 
 
@@ -308,7 +313,7 @@ def write_ledger(
             return
         state = current[5]
         light = Light.NONE
-        if state in _OPEN_CASES:
+        if state in OPEN_CASE_VALUES:
             light = worst([*case_lights, book.light(current[17])])
         cases_sheet.append(
             (
@@ -347,8 +352,8 @@ def write_ledger(
             continue  # a case without items
         item_state = row[24]
         n_items += 1
-        n_closed += item_state in _CLOSED_ITEMS
-        light = book.item_values(item_state, row[25], row[27]) if row[5] in _OPEN_CASES else Light.NONE
+        n_closed += item_state in CLOSED_ITEM_VALUES
+        light = book.item_values(item_state, row[25], row[27]) if row[5] in OPEN_CASE_VALUES else Light.NONE
         case_lights.append(light)
         used = None
         if row[26] is not None:

@@ -8,15 +8,10 @@ from flask import current_app
 
 from app.domain.lights import Light, light_by_boundary, worst
 from app.domain.workdays import WorkCalendar, yellow_boundary
-from app.domain.workflow import OPEN_CASE_STATES, OPEN_ITEM_STATES, PAUSED_ITEM_STATES, ItemState
+from app.domain.workflow import NOT_FILED_ITEM_VALUES, OPEN_CASE_VALUES, OPEN_ITEM_VALUES, PAUSED_ITEM_VALUES
 from app.models import Case, CaseItem
 from app.services.calendar import work_calendar
 from app.services.clock import today
-
-_OPEN_ITEMS = {s.value for s in OPEN_ITEM_STATES}
-_PAUSED = {s.value for s in PAUSED_ITEM_STATES}
-_OPEN_CASES = {s.value for s in OPEN_CASE_STATES}
-_NOT_FILED = {ItemState.PLANNED.value, ItemState.PREPARING.value}
 
 
 class LightBook:
@@ -34,24 +29,24 @@ class LightBook:
 
     def item_values(self, state: str, planned_filing_on: dt.date | None, due_on: dt.date | None) -> Light:
         """An item's light from its raw columns (exports read tuples, not objects)."""
-        if state not in _OPEN_ITEMS:
+        if state not in OPEN_ITEM_VALUES:
             return Light.NONE
-        if state in _PAUSED:
+        if state in PAUSED_ITEM_VALUES:
             return Light.PAUSED
-        if state in _NOT_FILED:
+        if state in NOT_FILED_ITEM_VALUES:
             # Before filing, the planned filing date is the deadline (an overdue filing is red too).
             return self.light(planned_filing_on)
         return self.light(due_on)
 
     def case(self, case: Case) -> Light:
-        if case.state not in _OPEN_CASES:
+        if case.state not in OPEN_CASE_VALUES:
             return Light.NONE
         lights = [self.item(item) for item in case.items]
         lights.append(self.light(case.planned_end))
         return worst(lights)
 
     def deadline(self, item: CaseItem) -> dt.date | None:
-        return item.planned_filing_on if item.state in _NOT_FILED else item.due_on
+        return item.planned_filing_on if item.state in NOT_FILED_ITEM_VALUES else item.due_on
 
 
 def light_book() -> LightBook:

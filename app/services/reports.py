@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, or_, select
 
 from app.domain.enums import RegionLevel, RoleName
 from app.domain.errors import N_, Forbidden, NotFound, ValidationError
-from app.domain.workflow import OPEN_ITEM_STATES, Satisfaction
+from app.domain.workflow import OPEN_ITEM_VALUES, Satisfaction
 from app.extensions import db
 from app.models import Case, CaseItem, Evaluation, MonthlyReport, Region, Staff
 from app.models.org import now
@@ -72,7 +72,7 @@ def month_figures(region_id: int, first: dt.date) -> dict[str, int]:
                 Case.region_id == region_id,
                 CaseItem.due_on < cutoff,
                 or_(
-                    and_(CaseItem.closed_on.is_(None), CaseItem.state.in_([s.value for s in OPEN_ITEM_STATES])),
+                    and_(CaseItem.closed_on.is_(None), CaseItem.state.in_(OPEN_ITEM_VALUES)),
                     CaseItem.closed_on > CaseItem.due_on,
                 ),
                 or_(CaseItem.closed_on.is_(None), CaseItem.closed_on >= first),
