@@ -96,6 +96,11 @@ OPEN_CASE_STATES = (
     CaseState.IN_PROGRESS,
 )
 
+# Once the entrustment is signed the agent plans; departments work on items once the plan is fixed.
+PLAN_CASE_STATES = (CaseState.ENTRUSTED, CaseState.PLANNED, CaseState.IN_PROGRESS)
+ITEM_WORK_CASE_STATES = (CaseState.PLANNED, CaseState.IN_PROGRESS)
+CLOSED_CASE_STATES = tuple(s for s in CaseState if s not in OPEN_CASE_STATES)
+
 CASE_TRANSITIONS: tuple[Transition, ...] = (
     Transition(CaseState.SUBMITTED, "accept", CaseState.ACCEPTED, AGENT),
     Transition(CaseState.SUBMITTED, "refuse", CaseState.REFUSED, AGENT, (Need.REASON,)),
@@ -130,6 +135,8 @@ NOT_FILED_ITEM_STATES = (ItemState.PLANNED, ItemState.PREPARING)
 # The same sets as plain values, for queries and for rows read as tuples (ledgers, lights).
 OPEN_CASE_VALUES = frozenset(s.value for s in OPEN_CASE_STATES)
 OPEN_ITEM_VALUES = frozenset(s.value for s in OPEN_ITEM_STATES)
+PLAN_CASE_VALUES = frozenset(s.value for s in PLAN_CASE_STATES)
+ITEM_WORK_CASE_VALUES = frozenset(s.value for s in ITEM_WORK_CASE_STATES)
 PAUSED_ITEM_VALUES = frozenset(s.value for s in PAUSED_ITEM_STATES)
 NOT_FILED_ITEM_VALUES = frozenset(s.value for s in NOT_FILED_ITEM_STATES)
 CLOSED_ITEM_VALUES = frozenset(s.value for s in ItemState) - OPEN_ITEM_VALUES

@@ -24,11 +24,13 @@ from app.domain.workflow import (
     ACTION_LABELS,
     CASE_TRANSITIONS,
     ITEM_TRANSITIONS,
+    ITEM_WORK_CASE_VALUES,
     NEED_MESSAGES,
     OPEN_CASE_STATES,
     OPEN_CASE_VALUES,
     OPEN_ITEM_STATES,
     OPEN_ITEM_VALUES,
+    PLAN_CASE_VALUES,
     CaseState,
     Channel,
     ItemState,
@@ -765,6 +767,38 @@ def case_for(case_id: int, actor: Staff) -> Case:
     if not can_open_case(case, actor):
         raise NotFound()
     return case
+
+
+@dataclass
+class CaseAccess:
+    """What the actor may do on a case page: the steps offered are exactly the steps the services accept."""
+
+    case_actions: list[Transition]
+    item_actions: dict[int, list[Transition]]
+    can_assign_agent: bool
+    can_edit_plan: bool
+    can_add_items: bool
+
+
+def case_access(case: Case, actor: Staff) -> CaseAccess:
+    """The steps and edits offered to `actor` on `case` (closed cases are read-only)."""
+    roles = role_names(actor)
+    is_open = case.state in OPEN_CASE_VALUES
+    works = case.state in ITEM_WORK_CASE_VALUES
+    plans = case.state in PLAN_CASE_VALUES
+    items = [i for i in case.items if not _is_liaison_only(actor) or i.department_id == actor.department_id]
+    return CaseAccess(
+        case_actions=actions_for(CASE_TRANSITIONS, case.state, roles),
+        item_actions={
+            i.id: [
+                t for t in actions_for(ITEM_TRANSITIONS, i.state, roles) if works or (plans and t.action == "withdraw")
+            ]
+            for i in items
+        },
+        can_assign_agent=is_open and bool(roles & {RoleName.AGENT.value, RoleName.SUPERVISOR.value}),
+        can_edit_plan=plans and RoleName.AGENT.value in roles,
+        can_add_items=is_open and RoleName.AGENT.value in roles,
+    )
 
 
 # --- enterprise and project corrections ------------------------------------------------------------------

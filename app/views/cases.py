@@ -26,16 +26,12 @@ from app.domain.lights import Light
 from app.domain.privacy import mask_phone
 from app.domain.workflow import (
     ACTION_LABELS,
-    CASE_TRANSITIONS,
-    ITEM_TRANSITIONS,
-    OPEN_CASE_STATES,
     CaseState,
     Channel,
     ItemState,
     Need,
     ProjectCategory,
     Satisfaction,
-    actions_for,
 )
 from app.extensions import db
 from app.models import Case, CaseItem, CatalogItem, Enterprise, ExportJob, Project, Staff
@@ -359,8 +355,9 @@ class CasePageView(BaseView):
         is_liaison_only = roles == {RoleName.LIAISON.value}
         items = [i for i in case.items if not is_liaison_only or i.department_id == user.department_id]
         book = lights()
+        access = case_service.case_access(case, user)
         catalog = []
-        if RoleName.AGENT.value in roles and case.state in {s.value for s in OPEN_CASE_STATES}:
+        if access.can_add_items:
             catalog = list(
                 db.session.scalars(
                     select(CatalogItem)
@@ -369,7 +366,7 @@ class CasePageView(BaseView):
                 )
             )
         agents = []
-        if roles & {RoleName.AGENT.value, RoleName.SUPERVISOR.value}:
+        if access.can_assign_agent:
             agents = [
                 s
                 for s in db.session.scalars(select(Staff).where(Staff.region_id == case.region_id, Staff.active))
@@ -382,8 +379,8 @@ class CasePageView(BaseView):
             items=items,
             book=book,
             light_badge=light_badge,
-            case_actions=actions_for(CASE_TRANSITIONS, case.state, roles),
-            item_actions={i.id: actions_for(ITEM_TRANSITIONS, i.state, roles) for i in items},
+            case_actions=access.case_actions,
+            item_actions=access.item_actions,
             action_labels=ACTION_LABELS,
             state_label=state_label,
             Need=Need,
@@ -399,7 +396,7 @@ class CasePageView(BaseView):
             events=case_service.timeline(case.id, user),
             phone=phone,
             today=today(),
-            can_edit_plan=RoleName.AGENT.value in roles and case.state in {s.value for s in OPEN_CASE_STATES},
+            can_edit_plan=access.can_edit_plan,
         )
 
     def _back(self, case_id: int) -> Any:
