@@ -29,6 +29,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from app import models  # noqa: F401  (registers every table on the metadata)
     from app.views import guard_actions, register_context, register_public, register_views
+    from app.views.errors import register_error_pages
     from app.views.home import HomeView
     from app.views.org import StaffSecurityManager, password_policy
 
@@ -44,6 +45,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_public(app)
     register_context(app)
     guard_actions(app)
+    register_error_pages(app)
     cli.init_app(app)
     return app
 

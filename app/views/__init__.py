@@ -6,12 +6,14 @@ from typing import Any
 
 from flask import Flask, abort, g, request
 from flask_appbuilder import AppBuilder
+from flask_appbuilder.baseviews import BaseModelView
 from flask_babel import lazy_gettext
 
 from app.services.calendar import missing_next_year
 from app.services.clock import today
 from app.services.scope import is_admin
 from app.views import public
+from app.views.base import checked_list_args, sortable_columns, valid_id
 from app.views.calendar import CalendarDayView, CalendarYearView, WorkdayCalculatorView
 from app.views.cases import (
     CaseItemView,
@@ -135,13 +137,36 @@ def guard_actions(app: Flask) -> None:
     Its file download crashed with a 500 on any name; an unknown action name crashed too (`None.func`);
     and an action loads its rows
     without the view's row scope (FAB-NOTES). Unknown names now get 404, and a known action on a
-    view with a row scope must find its row inside that scope.
+    view with a row scope must find its row inside that scope. List arguments (page, page size, sort,
+    filters) and ids are checked for every view here, once, rather than in each view.
     """
+
+    views = {type(v).__name__: v for v in app.appbuilder.baseviews}
+    model_views = {name: v for name, v in views.items() if isinstance(v, BaseModelView)}
+    for view in model_views.values():
+        view.order_columns = sortable_columns(view, type(view).order_columns)
+
+    @app.before_request
+    def check_arguments() -> None:
+        """Ids past 64 bits are no record (404); malformed list arguments are a bad request (400)."""
+        endpoint = request.endpoint or ""
+        view = views.get(endpoint.split(".")[0])
+        if view is None:
+            return
+        for value in (request.view_args or {}).values():
+            if isinstance(value, int) and not valid_id(value):
+                abort(404)
+        pk = (request.view_args or {}).get("pk")
+        if pk is not None and isinstance(view, BaseModelView) and not valid_id(pk):
+            abort(404)
+        args = checked_list_args(model_views.get(type(view).__name__), model_views)
+        if args is not None:
+            request.args = args  # page sizes capped; FAB reads them from here
 
     @app.before_request
     def check_action() -> None:
         endpoint = request.endpoint or ""
-        view = next((v for v in app.appbuilder.baseviews if type(v).__name__ == endpoint.split(".")[0]), None)
+        view = views.get(endpoint.split(".")[0])
         if endpoint.endswith(".download") and hasattr(view, "datamodel"):
             abort(404)  # FAB's file-column download: no model of ours has a file column (and it crashed)
         if not endpoint.endswith((".action", ".action_post")):
@@ -151,7 +176,7 @@ def guard_actions(app: Flask) -> None:
             abort(404)
         pks = [(request.view_args or {}).get("pk")] if endpoint.endswith(".action") else request.form.getlist("rowid")
         for pk in pks:
-            if pk is not None and view.datamodel.get(pk, view._base_filters) is None:
+            if pk is not None and (not valid_id(pk) or view.datamodel.get(pk, view._base_filters) is None):
                 abort(404)
 
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from flask import abort, flash, g, request
 from flask_appbuilder import ModelView
-from flask_appbuilder.models.sqla.filters import FilterInFunction
+from flask_appbuilder.baseviews import BaseModelView
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import FilterInFunction, FilterRelation
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.urltools import get_order_args, get_page_args, get_page_size_args
 from flask_babel import gettext
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import ImmutableMultiDict
 
 from app.domain.errors import DomainError, FileRejected
 from app.models import Staff
@@ -169,3 +174,91 @@ def run_service(call: Callable[[], Any], success: str | None = None) -> bool:
     if success:
         flash(success, "success")
     return True
+
+
+# --- query strings of FAB's list views, checked once for every view ----------------------------------
+
+MAX_PAGE_SIZE = 100  # the largest size FAB's own page-size menu offers
+MAX_PAGE = 100_000
+MAX_ID = 2**63 - 1  # ids are 64-bit integers on every database we run on
+_DIGITS = re.compile(r"\d{1,19}")
+_FILTER_ARG = re.compile(r"_flt_(\d)_(.*)")  # FAB's own pattern: one digit, then the column
+
+
+def valid_id(value: Any) -> bool:
+    """Whether a path or form value can be a row id (a positive 64-bit integer)."""
+    if isinstance(value, int):
+        return 0 < value <= MAX_ID
+    return isinstance(value, str) and bool(_DIGITS.fullmatch(value)) and 0 < int(value) <= MAX_ID
+
+
+def _typed_ok(view: BaseModelView, column: str, flt: BaseFilter, value: str) -> bool:
+    """Whether a filter value can be compared with its column (the database would raise otherwise)."""
+    if value == "":
+        return True
+    model = view.datamodel
+    if isinstance(flt, FilterRelation):
+        return valid_id(value)
+    try:
+        if model.is_integer(column):
+            return bool(re.fullmatch(r"-?\d{1,19}", value)) and abs(int(value)) <= MAX_ID
+        if model.is_float(column) or model.is_numeric(column):
+            float(value)
+        elif model.is_datetime(column):
+            dt.datetime.fromisoformat(value)
+        elif model.is_date(column):
+            dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    except (KeyError, AttributeError):
+        return True  # a computed column of a custom filter: the filter itself reads the text
+    return True
+
+
+def checked_list_args(view: BaseModelView | None, views: Mapping[str, BaseModelView]) -> ImmutableMultiDict | None:
+    """The request's list arguments once checked: 400 for a malformed one, page sizes capped.
+
+    FAB reads `page_<View>`, `psize_<View>`, `_oc_<View>` and `_flt_<n>_<column>` with bare `int()`
+    and `getattr`: a letter was a 500, an undeclared column sorted the list (even by a masked phone
+    number), and the page size had no limit. Returns new arguments when some had to be capped.
+    """
+    args = request.args
+    capped = False
+    changed: list[tuple[str, str]] = []
+    for key, value in args.items(multi=True):
+        if key.startswith(("page_", "psize_")) or key == "pk":
+            if not _DIGITS.fullmatch(value):
+                abort(400)
+            number = int(value)
+            if key.startswith("psize_"):
+                if number < 1:
+                    abort(400)
+                if number > MAX_PAGE_SIZE:
+                    value, capped = str(MAX_PAGE_SIZE), True
+            elif (key.startswith("page_") and number > MAX_PAGE) or (key == "pk" and not valid_id(number)):
+                abort(400)
+        elif key.startswith("_oc_"):
+            target = views.get(key[4:])
+            if target is not None and value not in (target.order_columns or ()):
+                abort(400)
+        elif view is not None and (match := _FILTER_ARG.fullmatch(key)):
+            index, column = int(match.group(1)), match.group(2)
+            filters = view._filters
+            if column in filters.get_search_filters():
+                choices = filters._all_filters.get(column, [])
+                if index >= len(choices) or not _typed_ok(view, column, choices[index], value):
+                    abort(400)
+        changed.append((key, value))
+    return ImmutableMultiDict(changed) if capped else None
+
+
+def sortable_columns(view: BaseModelView, declared: Iterable[str] | None) -> list[str]:
+    """The columns a list may be sorted by: those the view declares, else FAB's guess minus formatted ones.
+
+    A formatted column shows something other than what it stores (a masked phone number, a label of
+    an internal code): sorting by the stored value would leak it or order rows in a way nobody sees.
+    """
+    if declared is not None:
+        return list(declared)
+    formatted = set(getattr(view, "formatters_columns", {}) or {})
+    return [c for c in view.order_columns or () if c not in formatted]
