@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.forms import DynamicForm
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_appbuilder.security.decorators import permission_name
 from flask_appbuilder.urltools import get_filter_args
 from flask_babel import get_locale, gettext, lazy_gettext
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
@@ -36,11 +40,13 @@ from app.domain.workflow import (
 from app.extensions import db
 from app.models import Case, CaseItem, CatalogItem, Enterprise, ExportJob, Project, Staff
 from app.services import cases as case_service
+from app.services import search
 from app.services.clock import today
 from app.services.exports import job_file, job_for, start_job
 from app.services.ledger import LedgerScope, count_rows, write_ledger
 from app.services.lights import LightBook, light_book
 from app.services.scope import role_names, sees_full_phones, visible_department_ids
+from app.services.search import WarningLevel
 from app.views.base import EagerInterface, ServiceModelView, actor, flash_error, region_scope, scoped_regions
 
 
@@ -129,6 +135,137 @@ class LedgerExportMixin:
         )
 
 
+# --- searchable lists ----------------------------------------------------------------------------------
+
+
+class CriterionFilter(BaseFilter):
+    """A list filter whose SQL comes from services.search; a value it does not know filters nothing."""
+
+    name = lazy_gettext("is")
+
+    @staticmethod
+    def criterion(value: str | None) -> Any:
+        return None
+
+    def apply(self, query: Any, value: Any) -> Any:
+        clause = self.criterion(value if isinstance(value, str) else None)
+        return query if clause is None else query.filter(clause)
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """One filter of a list: its label, its SQL, and its dropdown (None: a text box)."""
+
+    label: Any
+    criterion: Callable[[str | None], Any]
+    choices: Callable[[], list[tuple[str, str]]] | None = None
+    operator: Any = None  # None: "is"
+    placeholder: Any = ""
+
+    def field(self) -> Any:
+        if self.choices is None:
+            return StringField(self.label, render_kw={"class": "form-control", "placeholder": self.placeholder})
+        return SelectField(self.label, choices=[], render_kw={"class": "form-control"})
+
+    def filter_class(self) -> type[CriterionFilter]:
+        attributes = {"criterion": staticmethod(self.criterion), "name": self.operator or CriterionFilter.name}
+        return type("CriterionFilter", (CriterionFilter,), attributes)
+
+
+class SearchableListMixin:
+    """A FAB list whose filters are declared in `list_filters`: dropdowns of translated labels filled per request
+    from the user's scope, free text matched in SQL by services.search."""
+
+    list_filters: dict[str, ListFilter] = {}
+
+    def _init_properties(self) -> None:
+        # FAB's converter knows only model columns: let it build the others, then add ours (no warnings).
+        columns = list(self.search_columns)
+        self.search_columns = [c for c in columns if c not in self.list_filters]
+        super()._init_properties()
+        self.search_columns = columns
+        for column, spec in self.list_filters.items():
+            # FAB looks filters up by column in both maps (the search form and the URL's _flt_ arguments).
+            filters = [spec.filter_class()(column, self.datamodel)]
+            self._filters._search_filters[column] = filters
+            self._filters._all_filters[column] = filters
+
+    def _init_forms(self) -> None:
+        self.search_form_extra_fields = {column: spec.field() for column, spec in self.list_filters.items()}
+        super()._init_forms()
+
+    def _get_search_widget(self, form: Any = None, exclude_cols: Any = None, widgets: Any = None) -> Any:
+        widgets = widgets or {}
+        active = {f.column_name for f in self._filters.filters}
+        columns = []
+        for column in self.search_columns:
+            spec = self.list_filters.get(column)
+            if form is not None and spec is not None and spec.choices is not None:
+                form[column].choices = spec.choices()
+                # A dropdown of one choice (a banner's own region, a liaison's own department) says nothing.
+                if len(form[column].choices) < 2 and column not in active:
+                    continue
+            columns.append(column)
+        widgets["search"] = self.search_widget(
+            route_base=self.route_base,
+            form=form,
+            include_cols=columns,
+            exclude_cols=exclude_cols or [],
+            filters=self._filters,
+        )
+        return widgets
+
+
+def _enum_choices(enum: Any) -> Callable[[], list[tuple[str, str]]]:
+    return lambda: [(m.value, gettext(m.label)) for m in enum]
+
+
+def _warning_choices() -> list[tuple[str, str]]:
+    return [
+        (WarningLevel.RED.value, gettext(Light.RED.label)),
+        (WarningLevel.YELLOW.value, gettext(Light.YELLOW.label)),
+        (WarningLevel.ANY.value, gettext("Overdue or due soon")),
+    ]
+
+
+def _region_choices() -> list[tuple[str, str]]:
+    return search.region_choices(scoped_regions())
+
+
+def _agent_choices() -> list[tuple[str, str]]:
+    return [
+        (i, name if active else gettext("%(name)s (inactive)", name=name))
+        for i, name, active in search.agent_choices(scoped_regions())
+    ]
+
+
+def _department_choices() -> list[tuple[str, str]]:
+    return search.department_choices(department_scope())
+
+
+SEARCH_HINT = lazy_gettext("Case no., enterprise, credit code or project code")
+
+CASE_FILTERS = {
+    "search": ListFilter(
+        lazy_gettext("Search"), search.case_matches, operator=lazy_gettext("contains"), placeholder=SEARCH_HINT
+    ),
+    "state": ListFilter(
+        lazy_gettext("State"), lambda v: search.enum_is(Case.state, CaseState, v), _enum_choices(CaseState)
+    ),
+    "channel": ListFilter(
+        lazy_gettext("Channel"), lambda v: search.enum_is(Case.channel, Channel, v), _enum_choices(Channel)
+    ),
+    "region": ListFilter(lazy_gettext("Region"), lambda v: search.id_is(Case.region_id, v), _region_choices),
+    "agent": ListFilter(lazy_gettext("Agent"), lambda v: search.id_is(Case.agent_id, v), _agent_choices),
+    "warning": ListFilter(lazy_gettext("Warning"), search.case_warning, _warning_choices),
+    "enterprise": ListFilter(
+        lazy_gettext("Enterprise or credit code"), search.enterprise_matches, operator=lazy_gettext("contains")
+    ),
+    "project": ListFilter(
+        lazy_gettext("Project name or code"), search.project_matches, operator=lazy_gettext("contains")
+    ),
+}
+
 CASE_LABELS = {
     "number": lazy_gettext("Case no."),
     "ref": lazy_gettext("Case no."),
@@ -143,22 +280,39 @@ CASE_LABELS = {
 }
 
 
-class CaseView(LedgerExportMixin, ModelView):
+def _project_cell(project: Project) -> Markup:
+    return Markup('{}<br><small class="text-muted">{}</small>').format(project.name, project.enterprise.name)
+
+
+class CaseInterface(EagerInterface):
+    """Cases with their project's enterprise loaded too (the list shows who applied)."""
+
+    def apply_all(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+        return (
+            super()
+            .apply_all(query, *args, **kwargs)
+            .options(selectinload(Case.project).selectinload(Project.enterprise))
+        )
+
+
+class CaseView(SearchableListMixin, LedgerExportMixin, ModelView):
     """All cases of the user's regions, searchable; the number opens the case page."""
 
     route_base = "/caselist"
-    datamodel = EagerInterface(Case, eager=("region", "project", "agent", "items"), order=("-applied_on", "-id"))
+    datamodel = CaseInterface(Case, eager=("region", "agent", "items"), order=("-applied_on", "-id"))
     base_permissions = ["can_list", "can_ledger"]
     base_filters = region_scope()
     list_title = lazy_gettext("Cases")
     list_template = "cases/list.html"
     extra_args = {"state_choices": CaseState.choices()}
     list_columns = ["ref", "region", "project", "agent", "state", "channel", "applied_on", "planned_end", "traffic"]
-    search_columns = ["number", "state", "channel", "applied_on", "planned_end"]
+    list_filters = CASE_FILTERS
+    search_columns = [*CASE_FILTERS, "applied_on", "planned_end"]
     order_columns = ["number", "state", "applied_on", "planned_end"]
     label_columns = CASE_LABELS
     formatters_columns = {
         "ref": _case_link,
+        "project": _project_cell,
         "state": _label(CaseState),
         "channel": _label(Channel),
         "traffic": lambda case: light_badge(lights().case(case)),
@@ -168,7 +322,40 @@ class CaseView(LedgerExportMixin, ModelView):
     page_size = 25
 
 
-class CaseItemView(LedgerExportMixin, ModelView):
+ITEM_FILTERS = {
+    "search": ListFilter(
+        lazy_gettext("Search"),
+        search.item_matches,
+        operator=lazy_gettext("contains"),
+        placeholder=lazy_gettext("Item, case no., enterprise, credit code or project code"),
+    ),
+    "state": ListFilter(
+        lazy_gettext("State"), lambda v: search.enum_is(CaseItem.state, ItemState, v), _enum_choices(ItemState)
+    ),
+    "stage": ListFilter(
+        lazy_gettext("Stage"), lambda v: search.enum_is(CaseItem.stage, Stage, v), _enum_choices(Stage)
+    ),
+    "department": ListFilter(
+        lazy_gettext("Department"), lambda v: search.id_is(CaseItem.department_id, v), _department_choices
+    ),
+    "region": ListFilter(
+        lazy_gettext("Region"), lambda v: search.in_cases(search.id_is(Case.region_id, v)), _region_choices
+    ),
+    "warning": ListFilter(lazy_gettext("Warning"), search.item_warning, _warning_choices),
+    "enterprise": ListFilter(
+        lazy_gettext("Enterprise or credit code"),
+        lambda v: search.in_cases(search.enterprise_matches(v)),
+        operator=lazy_gettext("contains"),
+    ),
+    "project": ListFilter(
+        lazy_gettext("Project name or code"),
+        lambda v: search.in_cases(search.project_matches(v)),
+        operator=lazy_gettext("contains"),
+    ),
+}
+
+
+class CaseItemView(SearchableListMixin, LedgerExportMixin, ModelView):
     """Items of cases, searchable: agents and supervisors see their regions', liaisons their department's."""
 
     route_base = "/caseitems"
@@ -190,7 +377,8 @@ class CaseItemView(LedgerExportMixin, ModelView):
         "closed_on",
         "traffic",
     ]
-    search_columns = ["name", "state", "stage", "planned_filing_on", "accepted_on", "due_on", "closed_on"]
+    list_filters = ITEM_FILTERS
+    search_columns = [*ITEM_FILTERS, "name", "planned_filing_on", "accepted_on", "due_on", "closed_on"]
     order_columns = ["name", "state", "planned_filing_on", "accepted_on", "due_on", "closed_on"]
     label_columns = {
         "case": lazy_gettext("Case no."),
