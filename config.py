@@ -32,6 +32,11 @@ FAB_CREATE_DB = False
 FAB_UPDATE_PERMS = False
 FAB_ADD_SECURITY_API = False
 FAB_API_SWAGGER_UI = False
+# FAB's raw permission screens (基本权限, 视图/菜单, 视图/菜单权限) mean nothing here: roles are a table
+# in code (app/domain/roles.py) synced by `flask seed`; the role list still shows what each role holds.
+FAB_ADD_SECURITY_PERMISSION_VIEW = False
+FAB_ADD_SECURITY_VIEW_MENU_VIEW = False
+FAB_ADD_SECURITY_PERMISSION_VIEWS_VIEW = False
 
 # Chinese first, English complete.
 BABEL_DEFAULT_LOCALE = "zh"

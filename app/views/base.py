@@ -6,8 +6,9 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import abort, flash, g, request
+from flask import abort, current_app, flash, g, request
 from flask_appbuilder import ModelView
 from flask_appbuilder.baseviews import BaseModelView
 from flask_appbuilder.models.filters import BaseFilter
@@ -15,6 +16,7 @@ from flask_appbuilder.models.sqla.filters import FilterInFunction, FilterRelatio
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.urltools import get_order_args, get_page_args, get_page_size_args
 from flask_babel import gettext
+from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import ImmutableMultiDict
 
@@ -38,6 +40,46 @@ def scoped_regions() -> list[int]:
 def region_scope(column: str = "region_id") -> list[list[Any]]:
     """A FAB `base_filters` entry limiting rows to the user's regions."""
     return [[column, FilterInFunction, scoped_regions]]
+
+
+def local_time(value: dt.datetime) -> dt.datetime:
+    """A stored timestamp in the service's time zone (Asia/Shanghai).
+
+    Timestamps are stored naive in the server's own wall-clock time (`models.org.now`, FAB's
+    `datetime.now()`); a server on UTC would otherwise show times eight hours early.
+    """
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
+    return value.astimezone(zone).replace(tzinfo=None)
+
+
+def display_value(value: Any) -> Any:
+    """How a plain value reads on a list or detail page: 是/否, blank for nothing, times to the minute."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, dt.datetime):
+        return local_time(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple) and not isinstance(value, Markup):
+        return gettext("、").join(str(v) for v in value)
+    return value
+
+
+def humanize_columns(view: BaseModelView) -> None:
+    """Give every shown column without a formatter of its own the plain display of `display_value`.
+
+    FAB prints `None`, `True` and `2026-11-27 23:01:07.123456` (server time) as they are.
+    """
+    columns = set(getattr(view, "list_columns", None) or []) | set(getattr(view, "show_columns", None) or [])
+    for fieldsets in (getattr(view, "show_fieldsets", None), getattr(view, "user_show_fieldsets", None)):
+        for _title, fieldset in fieldsets or []:
+            columns.update(fieldset.get("fields", []))
+    formatters = dict(view.formatters_columns or {})
+    for column in columns - set(formatters):
+        formatters[column] = display_value
+    view.formatters_columns = formatters
 
 
 def _translated(params: dict[str, Any]) -> dict[str, Any]:

@@ -8,15 +8,19 @@ from typing import Any
 from flask import flash
 from flask_appbuilder import ModelView
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
 from flask_appbuilder.forms import DynamicForm
+from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.validators import PasswordComplexityValidator
+from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup
 from sqlalchemy import select
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.domain.enums import RegionLevel
 from app.domain.passwords import locked_until, password_problems
@@ -25,7 +29,8 @@ from app.extensions import db
 from app.models import Department, Region, Staff
 from app.models.org import now
 from app.services.org import add_zone, update_region
-from app.views.base import EagerInterface, ServiceModelView, actor, region_scope
+from app.services.roles import role_label
+from app.views.base import EagerInterface, ServiceModelView, actor, local_time, region_scope
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +133,88 @@ class DepartmentView(ModelView):
     formatters_columns = {"staff_count": _staff_count}
 
 
+def full_name(user: Any) -> str:
+    """A login's one 姓名 (older logins may still carry FAB's split first and last names)."""
+    first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
+    if first and last and (first + last).isascii():
+        return f"{first} {last}"
+    return first + last
+
+
+def role_names_text(roles: Any) -> str:
+    """Roles by their translated labels; the rows keep their English names as data."""
+    return gettext("、").join(gettext(role_label(role.name)) for role in roles or [])
+
+
+def _role_choice_label(role: Any) -> str:
+    return gettext(role_label(role.name))
+
+
+# FAB's help texts speak of LDAP and OpenID and say passwords are not checked: none of it is true here.
+_PASSWORD_HINT = lazy_gettext("At least 10 characters, with letters and digits.")
+
+
+class StaffPasswordForm(DynamicForm):
+    password = PasswordField(
+        lazy_gettext("Password"),
+        description=_PASSWORD_HINT,
+        validators=[DataRequired(), PasswordComplexityValidator()],
+        widget=BS3PasswordFieldWidget(),
+    )
+    conf_password = PasswordField(
+        lazy_gettext("Confirm Password"),
+        description=lazy_gettext("Please rewrite the password to confirm"),
+        validators=[EqualTo("password", message=lazy_gettext("Passwords must match"))],
+        widget=BS3PasswordFieldWidget(),
+    )
+
+
+class ResetMyPasswordView(fab_views.ResetMyPasswordView):
+    """FAB's own-password form with a true help text (same name: same permissions and routes)."""
+
+    form = StaffPasswordForm
+
+
+class ResetPasswordView(fab_views.ResetPasswordView):
+    """FAB's admin password reset with a true help text (same name: same permissions and routes)."""
+
+    form = StaffPasswordForm
+
+
+class StaffInfoForm(DynamicForm):
+    first_name = StringField(
+        lazy_gettext("Full name"),
+        validators=[DataRequired(), Length(max=64)],
+        widget=BS3TextFieldWidget(),
+    )
+
+
+class UserInfoEditView(fab_views.UserInfoEditView):
+    """Editing one's own 姓名 (one field: Chinese names do not split into FAB's first and last names)."""
+
+    form = StaffInfoForm
+
+    def form_get(self, form: DynamicForm) -> None:
+        form.first_name.data = full_name(actor())
+
+    def form_post(self, form: DynamicForm) -> None:
+        user = self.appbuilder.sm.get_user_by_id(actor().id)
+        user.first_name, user.last_name = form.first_name.data.strip(), ""
+        self.appbuilder.sm.update_user(user)
+        flash(gettext("User information changed"), "info")
+
+
+class RoleModelView(fab_views.RoleModelView):
+    """FAB's role list with the roles' translated labels (same name: same permissions and routes)."""
+
+    list_widget = ListWidget  # FAB's role list widget ignores formatters; the show page lists permissions
+    list_columns = ["name"]
+    search_columns = ["name"]
+    formatters_columns = {"name": lambda name: gettext(role_label(name))}
+
+
 class StaffUserView(UserDBModelView):
-    """FAB's user administration, with each login's region and department."""
+    """FAB's user administration with one 姓名 field, each login's region and department, no hard delete."""
 
     datamodel = EagerInterface(Staff, eager=("roles", "region", "department"))
     # No hard delete: catalog history and (later) case events name their users; deactivate instead.
@@ -144,10 +229,11 @@ class StaffUserView(UserDBModelView):
         "resetpasswords",
     ]
     list_columns = ["username", "first_name", "region", "department", "roles", "active", "last_login"]
+    order_columns = ["username", "first_name", "active", "last_login"]
     show_fieldsets = [
         (
             lazy_gettext("User info"),
-            {"fields": ["username", "first_name", "last_name", "email", "phone", "region", "department", "active"]},
+            {"fields": ["username", "first_name", "email", "phone", "region", "department", "active"]},
         ),
         (lazy_gettext("Roles"), {"fields": ["roles"]}),
         (
@@ -158,12 +244,11 @@ class StaffUserView(UserDBModelView):
     user_show_fieldsets = [
         (
             lazy_gettext("User info"),
-            {"fields": ["username", "first_name", "last_name", "email", "region", "department"]},
+            {"fields": ["username", "first_name", "email", "region", "department", "roles"]},
         ),
     ]
     add_columns = [
         "first_name",
-        "last_name",
         "username",
         "active",
         "email",
@@ -174,17 +259,61 @@ class StaffUserView(UserDBModelView):
         "password",
         "conf_password",
     ]
-    edit_columns = ["first_name", "last_name", "username", "active", "email", "phone", "region", "department", "roles"]
+    edit_columns = ["first_name", "username", "active", "email", "phone", "region", "department", "roles"]
     search_columns = ["username", "first_name", "email", "region", "active"]
-    formatters_columns = {"phone": mask_phone}  # staff numbers: shown masked, editable in full by the admin
+    formatters_columns = {
+        "phone": mask_phone,  # staff numbers: shown masked, editable in full by the admin
+        "roles": role_names_text,
+    }
     # FAB's validator reads a "groups" field our forms do not show (it crashed with a 500): roles alone.
     validators_columns = {"roles": [DataRequired()]}
     label_columns = {
         **UserDBModelView.label_columns,
+        "first_name": lazy_gettext("Full name"),
+        "active": lazy_gettext("Active"),
+        "roles": lazy_gettext("Roles"),
         "region": lazy_gettext("Region"),
         "department": lazy_gettext("Department"),
         "phone": lazy_gettext("Phone"),
     }
+    description_columns = {
+        "username": lazy_gettext("Used to sign in."),
+        "active": lazy_gettext("Clear to stop this login from signing in; logins are never deleted."),
+        "department": lazy_gettext("For department liaisons: the department whose items they handle."),
+        "conf_password": lazy_gettext("Please rewrite the password to confirm"),
+    }
+    add_form_extra_fields = {
+        "password": PasswordField(
+            lazy_gettext("Password"),
+            description=_PASSWORD_HINT,
+            validators=[DataRequired(), PasswordComplexityValidator()],
+            widget=BS3PasswordFieldWidget(),
+        ),
+        "conf_password": PasswordField(
+            lazy_gettext("Confirm Password"),
+            description=lazy_gettext("Please rewrite the password to confirm"),
+            validators=[DataRequired(), EqualTo("password", message=lazy_gettext("Passwords must match"))],
+            widget=BS3PasswordFieldWidget(),
+        ),
+    }
+
+    def _init_forms(self) -> None:
+        super()._init_forms()
+        for form in (self.add_form, self.edit_form):
+            form.roles.kwargs["get_label"] = _role_choice_label  # 系统管理员, not "Admin"
+
+    def prefill_form(self, form: DynamicForm, pk: Any) -> None:
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is not None:
+            form.first_name.data = full_name(item)
+
+    def pre_add(self, item: Staff) -> None:
+        item.first_name, item.last_name = (item.first_name or "").strip(), ""
+        super().pre_add(item)
+
+    def pre_update(self, item: Staff) -> None:
+        item.first_name, item.last_name = (item.first_name or "").strip(), ""
+        super().pre_update(item)
 
 
 def password_policy(password: str) -> None:
@@ -201,7 +330,21 @@ class StaffSecurityManager(SecurityManager):
 
     user_model = Staff
     userdbmodelview = StaffUserView
+    rolemodelview = RoleModelView
+    userinfoeditview = UserInfoEditView
+    resetmypasswordview = ResetMyPasswordView
+    resetpasswordview = ResetPasswordView
     userstatschartview = None  # draws with Google Charts, which an offline intranet cannot load
+
+    def register_views(self) -> None:
+        super().register_views()
+        # Groups mean nothing here (roles come from the role table in code): no menu entry for them.
+        security = self.appbuilder.menu.find("Security")
+        if security is not None:
+            items = [item for item in security.childs if item.name != "List Groups"]
+            while items and items[-1].name == "-":
+                items.pop()  # FAB's separator before the permission views config.py turns off
+            security.childs = items
 
     def auth_user_db(self, username: str, password: str) -> Any:
         user = self.find_user(username=username) if username else None
@@ -210,7 +353,10 @@ class StaffSecurityManager(SecurityManager):
             # Refused without even checking the password: guessing goes no faster while locked.
             log.warning("login of %s refused: locked until %s", user.id, until.isoformat(timespec="minutes"))
             flash(
-                gettext("Too many failed sign-ins: this account is locked until %(at)s.", at=until.strftime("%H:%M")),
+                gettext(
+                    "Too many failed sign-ins: this account is locked until %(at)s.",
+                    at=local_time(until).strftime("%H:%M"),
+                ),
                 "danger",
             )
             return None
