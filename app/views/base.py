@@ -19,6 +19,7 @@ from flask_babel import gettext
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import ImmutableMultiDict
+from wtforms import DateField
 
 from app.domain.errors import DomainError, FileRejected
 from app.models import Staff
@@ -28,6 +29,14 @@ from app.services.scope import visible_region_ids
 def actor() -> Staff:
     """The logged-in user the services act for."""
     return g.user
+
+
+def full_name(user: Any) -> str:
+    """A login's one 姓名 (older logins may still carry FAB's split first and last names)."""
+    first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
+    if first and last and (first + last).isascii():
+        return f"{first} {last}"
+    return first + last
 
 
 def scoped_regions() -> list[int]:
@@ -117,7 +126,16 @@ class EagerInterface(SQLAInterface):
 
     def apply_all(self, query: Any, *args: Any, **kwargs: Any) -> Any:
         query = super().apply_all(query, *args, **kwargs)
-        return query.options(*(selectinload(getattr(self.obj, name)) for name in self.eager))
+        return query.options(*(self._load(path) for path in self.eager))
+
+    def _load(self, path: str) -> Any:
+        """`selectinload` of a relation, or of a chain of them (`"item.region"`)."""
+        model, option = self.obj, None
+        for name in path.split("."):
+            attribute = getattr(model, name)
+            option = selectinload(attribute) if option is None else option.selectinload(attribute)
+            model = attribute.property.mapper.class_
+        return option
 
     def apply_order_by(self, query: Any, order_column: str, order_direction: str, *args: Any, **kwargs: Any) -> Any:
         # The user's sort first; the declared order after it keeps pages stable and rows grouped.
@@ -129,11 +147,25 @@ class EagerInterface(SQLAInterface):
         return query.order_by(*columns)
 
 
+class DateInput(DateField):
+    """A date field that says 日期格式不正确 for a value that is no date (WTForms: "Not a valid date value").
+
+    Use it with `InputRequired`, not `DataRequired`: the latter replaces the format error by "required".
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(gettext("The date format is not valid.")) from error
+
+
 _INPUT_CLASSES = {
     "StringField": "form-control",
     "IntegerField": "form-control",
     "SelectField": "form-control my_select2",  # FAB's ab.js turns .my_select2 into a searchable select
     "DateField": "form-control",
+    "DateInput": "form-control",
 }
 
 
@@ -143,7 +175,7 @@ def style_form(form: Any) -> Any:
         css = _INPUT_CLASSES.get(field.type)
         if css:
             field.render_kw = {**(field.render_kw or {}), "class": css}
-            if field.type == "DateField":
+            if field.type in ("DateField", "DateInput"):
                 field.render_kw["type"] = "date"
     return form
 
@@ -161,10 +193,19 @@ class ServiceModelView(ModelView):
     def fill_form(self, form: Any, item: Any = None) -> None:
         """Set per-request choices (e.g. departments of the user's regions) on a fresh form."""
 
+    def check_form(self, form: Any, item: Any = None) -> bool:
+        """Rules beyond the fields' own validators, put at their fields; False when any fails."""
+        return True
+
+    def _valid(self, form: Any, item: Any = None) -> bool:
+        # Both run, so that every problem shows at once, each at its field.
+        fields_ok = form.validate()
+        return self.check_form(form, item) and fields_ok
+
     def _add(self) -> Any:
         form = style_form(self.add_form.refresh())
         self.fill_form(form)
-        if request.method == "POST" and form.validate():
+        if request.method == "POST" and self._valid(form):
             try:
                 self.service_add(form)
             except DomainError as error:
@@ -182,7 +223,7 @@ class ServiceModelView(ModelView):
         if request.method == "POST":
             form = style_form(self.edit_form.refresh(request.form))
             self.fill_form(form, item)
-            if form.validate():
+            if self._valid(form, item):
                 try:
                     self.service_edit(item, form)
                 except DomainError as error:

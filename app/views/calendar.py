@@ -11,9 +11,9 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.domain.enums import DayKind
 from app.domain.errors import DomainError
@@ -21,7 +21,7 @@ from app.models import CalendarDay
 from app.services import calendar as calendar_service
 from app.services.clock import today
 from app.services.tabular import read_table
-from app.views.base import EagerInterface, ServiceModelView, actor, error_text, run_service
+from app.views.base import DateInput, EagerInterface, ServiceModelView, actor, error_text, run_service
 
 
 def _kind_label(value: Any) -> str:
@@ -42,7 +42,7 @@ class CalendarDayEditForm(DynamicForm):
 
 
 class CalendarDayForm(CalendarDayEditForm):
-    day = DateField(lazy_gettext("Date"), validators=[DataRequired()])
+    day = DateInput(lazy_gettext("Date"), validators=[InputRequired()])
 
 
 class CalendarDayView(ServiceModelView):
@@ -161,9 +161,9 @@ class CalculatorForm(FlaskForm):
     class Meta:
         csrf = False  # a read-only calculation submitted by GET
 
-    start = DateField(lazy_gettext("Start date"), validators=[DataRequired()])
+    start = DateInput(lazy_gettext("Start date"), validators=[InputRequired()])
     days = IntegerField(lazy_gettext("Working days"), validators=[Optional(), NumberRange(0, 1000)])
-    end = DateField(lazy_gettext("End date"), validators=[Optional()])
+    end = DateInput(lazy_gettext("End date"), validators=[Optional()])
 
 
 class WorkdayCalculatorView(BaseView):

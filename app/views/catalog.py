@@ -16,6 +16,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from app.domain.catalog import check_item
 from app.domain.enums import CatalogAction, FastTrack, ItemType, Stage
 from app.extensions import db
 from app.models import CatalogChange, CatalogItem, Department, Region
@@ -27,6 +28,7 @@ from app.views.base import (
     EagerInterface,
     ServiceModelView,
     actor,
+    full_name,
     region_scope,
     run_service,
     scoped_regions,
@@ -53,6 +55,11 @@ def _yes_no(value: Any) -> str:
 
 def _blank(value: Any) -> Any:
     return "" if value is None else value
+
+
+def _actor_or_setup(actor: Any) -> Any:
+    # Rows written by `flask seed` (the reference catalog) have no acting user.
+    return full_name(actor) if actor is not None else gettext("System setup")
 
 
 def _in_use_or_retired(value: Any) -> str:
@@ -100,6 +107,16 @@ class CatalogItemForm(DynamicForm):
     version = HiddenField()
 
 
+class CatalogItemEditForm(CatalogItemForm):
+    """A change of an existing item must say why: the reason is kept in its history."""
+
+    reason = StringField(
+        lazy_gettext("Reason for the change"),
+        validators=[DataRequired(), Length(max=500)],
+        description=lazy_gettext("Kept in the item's history."),
+    )
+
+
 class CatalogItemAddForm(CatalogItemForm):
     """A new item also names the region whose catalog it joins."""
 
@@ -123,15 +140,27 @@ def _service_regions() -> list[Region]:
 class CatalogChangeView(ModelView):
     """Every change of every catalog item, newest first; nothing here can be edited."""
 
-    datamodel = EagerInterface(CatalogChange, eager=("actor", "item"))
+    datamodel = EagerInterface(CatalogChange, eager=("actor", "item.region"))
     base_permissions = ["can_list", "can_show"]
     base_filters = region_scope("item.region_id")
     base_order = ("changed_at", "desc")
     list_title = lazy_gettext("Catalog history")
     show_title = lazy_gettext("Catalog change")
-    list_columns = ["changed_at", "item", "version", "action", "field", "old_value", "new_value", "reason", "actor"]
+    list_columns = [
+        "changed_at",
+        "item.region",
+        "item",
+        "version",
+        "action",
+        "field",
+        "old_value",
+        "new_value",
+        "reason",
+        "actor",
+    ]
     show_columns = list_columns
-    search_columns = ["changed_at", "action", "reason"]
+    search_columns = ["action", "reason"]
+    order_columns = ["changed_at", "version", "action"]
     label_columns = {
         "changed_at": lazy_gettext("Changed at"),
         "item": lazy_gettext("Item"),
@@ -142,8 +171,10 @@ class CatalogChangeView(ModelView):
         "new_value": lazy_gettext("New value"),
         "reason": lazy_gettext("Reason"),
         "actor": lazy_gettext("By"),
+        "item.region": lazy_gettext("Region"),
     }
     formatters_columns = {
+        "actor": _actor_or_setup,
         "old_value": _blank,
         "new_value": _blank,
         "action": _enum_label(CatalogAction),
@@ -218,7 +249,7 @@ class CatalogItemView(ServiceModelView):
     search_columns = ["region", "name", "seq", "legal_limit_days", "promised_limit_days", "retired_at"]
     order_columns = ["seq", "name", "stage", "legal_limit_days", "promised_limit_days", "retired_at"]
     add_form = CatalogItemAddForm
-    edit_form = CatalogItemForm
+    edit_form = CatalogItemEditForm
     add_columns = ["region_id", *FIELD_LABELS, "reason"]
     edit_columns = [*FIELD_LABELS, "reason"]
     label_columns = {
@@ -241,7 +272,7 @@ class CatalogItemView(ServiceModelView):
         "legal_limit_days": _blank,
         "promised_limit_days": _blank,
         "retired_at": _in_use_or_retired,
-        "updated_by": _blank,
+        "updated_by": _actor_or_setup,
     }
     related_views = [CatalogChangeView]
 
@@ -263,6 +294,15 @@ class CatalogItemView(ServiceModelView):
         if item is not None and request.method == "GET":
             form.version.data = str(item.version)
             form.reason.data = ""
+
+    def check_form(self, form: CatalogItemForm, item: CatalogItem | None = None) -> bool:
+        # The catalog's own rules (e.g. promised limit within the legal one), each at its field.
+        problems = check_item(_form_values(form))
+        for name, template, params in problems:
+            field = getattr(form, name)
+            if not field.errors:
+                field.errors = [*field.errors, gettext(template, **params)]
+        return not problems
 
     def service_add(self, form: CatalogItemForm) -> None:
         catalog_service.add_item(form.region_id.data, _form_values(form), actor(), form.reason.data or "")

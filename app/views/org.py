@@ -30,7 +30,7 @@ from app.models import Department, Region, Staff
 from app.models.org import now
 from app.services.org import add_zone, update_region
 from app.services.roles import role_label
-from app.views.base import EagerInterface, ServiceModelView, actor, local_time, region_scope
+from app.views.base import EagerInterface, ServiceModelView, actor, full_name, local_time, region_scope
 
 log = logging.getLogger(__name__)
 
@@ -131,14 +131,6 @@ class DepartmentView(ModelView):
         "active": lazy_gettext("Active"),
     }
     formatters_columns = {"staff_count": _staff_count}
-
-
-def full_name(user: Any) -> str:
-    """A login's one 姓名 (older logins may still carry FAB's split first and last names)."""
-    first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
-    if first and last and (first + last).isascii():
-        return f"{first} {last}"
-    return first + last
 
 
 def role_names_text(roles: Any) -> str:
