@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from sqlalchemy import select
 
@@ -46,6 +47,14 @@ def catalog_ids(region_code: str, *names: str) -> list[int]:
     return [c.id for c in found]
 
 
+_codes = itertools.count(123456)
+
+
+def project_code() -> str:
+    """A fresh project code: each application of a test is its own project unless it names one."""
+    return f"2026-150621-44-01-{next(_codes):06d}"
+
+
 def apply(
     agent: Staff,
     region_code: str = "150621",
@@ -57,7 +66,7 @@ def apply(
     return cases.submit_application(
         region.id,
         ENTERPRISE,
-        {**PROJECT, **project},
+        {**PROJECT, "code": project_code(), **project},
         "window",
         applied_on,
         catalog_ids(region_code, *names),

@@ -1,4 +1,4 @@
-"""Case and case-item state machines as data: (state, action, next state, roles, what must be filled first).
+"""Case and case-item state machines as rows: state, action, next state, who, needs, guard, effect, follows.
 
 The rows are the single source of truth: services move states only along them, views offer only the
 actions they list for the user's role, the README prints them, and tests walk them as matrices.
@@ -6,10 +6,23 @@ actions they list for the user's role, the README prints them, and tests walk th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any
 
+from app.domain.engine import (
+    SYSTEM,
+    Context,
+    Follow,
+    Guard,
+    Step,
+    Transition,
+    actions_for,  # noqa: F401 (re-exported: views and tests read the tables with it)
+    all_of,
+    find_transition,  # noqa: F401 (re-exported)
+    then,
+)
 from app.domain.enums import LabelledEnum, RoleName
-from app.domain.errors import N_
+from app.domain.errors import N_, DomainError, ValidationError
 
 
 class CaseState(LabelledEnum):
@@ -74,19 +87,12 @@ class Need(LabelledEnum):
     PROMISED_DATE = "promised_date"
 
 
-@dataclass(frozen=True)
-class Transition:
-    state: str
-    action: str
-    next_state: str
-    roles: frozenset[RoleName]
-    needs: tuple[Need, ...] = ()
-
-
 AGENT = frozenset({RoleName.AGENT})
+AGENT_OR_SYSTEM = frozenset({RoleName.AGENT, SYSTEM})
 LEAD = frozenset({RoleName.AGENT, RoleName.SUPERVISOR})
 LIAISON = frozenset({RoleName.LIAISON})
 LIAISON_OR_AGENT = frozenset({RoleName.LIAISON, RoleName.AGENT})
+BY_SYSTEM = frozenset({SYSTEM})
 
 OPEN_CASE_STATES = (
     CaseState.SUBMITTED,
@@ -95,31 +101,10 @@ OPEN_CASE_STATES = (
     CaseState.PLANNED,
     CaseState.IN_PROGRESS,
 )
-
 # Once the entrustment is signed the agent plans; departments work on items once the plan is fixed.
 PLAN_CASE_STATES = (CaseState.ENTRUSTED, CaseState.PLANNED, CaseState.IN_PROGRESS)
 ITEM_WORK_CASE_STATES = (CaseState.PLANNED, CaseState.IN_PROGRESS)
 CLOSED_CASE_STATES = tuple(s for s in CaseState if s not in OPEN_CASE_STATES)
-
-CASE_TRANSITIONS: tuple[Transition, ...] = (
-    Transition(CaseState.SUBMITTED, "accept", CaseState.ACCEPTED, AGENT),
-    Transition(CaseState.SUBMITTED, "refuse", CaseState.REFUSED, AGENT, (Need.REASON,)),
-    Transition(CaseState.ACCEPTED, "entrust", CaseState.ENTRUSTED, AGENT, (Need.AGENT, Need.ITEMS)),
-    Transition(CaseState.ENTRUSTED, "plan", CaseState.PLANNED, AGENT, (Need.SCHEDULE,)),
-    Transition(CaseState.PLANNED, "start", CaseState.IN_PROGRESS, AGENT),
-    Transition(
-        CaseState.IN_PROGRESS,
-        "complete",
-        CaseState.COMPLETED,
-        AGENT,
-        (Need.ITEMS_CLOSED, Need.MATERIALS_RETURNED, Need.ARCHIVED),
-    ),
-    Transition(CaseState.COMPLETED, "evaluate", CaseState.EVALUATED, AGENT, (Need.EVALUATION,)),
-    *(
-        Transition(state, "terminate", CaseState.TERMINATED, LEAD, (Need.REASON, Need.MATERIALS_RETURNED))
-        for state in OPEN_CASE_STATES
-    ),
-)
 
 OPEN_ITEM_STATES = (
     ItemState.PLANNED,
@@ -141,20 +126,310 @@ PAUSED_ITEM_VALUES = frozenset(s.value for s in PAUSED_ITEM_STATES)
 NOT_FILED_ITEM_VALUES = frozenset(s.value for s in NOT_FILED_ITEM_STATES)
 CLOSED_ITEM_VALUES = frozenset(s.value for s in ItemState) - OPEN_ITEM_VALUES
 
+NEED_MESSAGES: dict[Need, str] = {
+    Need.AGENT: N_("Name the agent who handles the case before signing the entrustment."),
+    Need.ITEMS: N_("Choose the approval items of the entrustment first."),
+    Need.SCHEDULE: N_("Give every item a planned filing date before fixing the plan."),
+    Need.ITEMS_CLOSED: N_("%(n)s item(s) are still open; a case completes when every item is closed."),
+    Need.REASON: N_("Give the reason."),
+    Need.MATERIALS_RETURNED: N_("Record that the materials were returned to the applicant."),
+    Need.ARCHIVED: N_("Record that the case file was archived."),
+    Need.EVALUATION: N_("Choose the applicant's evaluation."),
+    Need.NOTE: N_("Write a note saying what is missing or why."),
+    Need.PROMISED_DATE: N_("Acceptance with missing materials needs the date they are promised for."),
+}
+
+
+def _unmet(need: Need, **params: Any) -> ValidationError:
+    return ValidationError(NEED_MESSAGES[need], **params)
+
+
+def _live_items(case: Any) -> list[Any]:
+    return [i for i in case.items if i.state != ItemState.WITHDRAWN.value]
+
+
+def _open_items(case: Any) -> list[Any]:
+    return [i for i in case.items if i.state in OPEN_ITEM_VALUES]
+
+
+def _evaluation_problem(case: Any, step: Step) -> DomainError | None:
+    try:
+        Satisfaction(step.get("level", ""))
+    except ValueError:
+        return _unmet(Need.EVALUATION)
+    if case.evaluation is not None:
+        return ValidationError(N_("This case has been evaluated already."))
+    return None
+
+
+def _when(need: Need, passes: Callable[[Any, Step], bool]) -> Guard:
+    return lambda record, step: None if passes(record, step) else _unmet(need)
+
+
+# One predicate per need: the rows name needs, the engine checks them with these.
+NEED_CHECKS: dict[Need, Guard] = {
+    Need.AGENT: _when(Need.AGENT, lambda case, step: case.agent_id is not None),
+    Need.ITEMS: _when(Need.ITEMS, lambda case, step: bool(_live_items(case))),
+    Need.SCHEDULE: _when(
+        Need.SCHEDULE,
+        lambda case, step: all(
+            i.planned_filing_on is not None for i in _live_items(case) if i.state == ItemState.PLANNED.value
+        ),
+    ),
+    Need.ITEMS_CLOSED: lambda case, step: (
+        _unmet(Need.ITEMS_CLOSED, n=len(_open_items(case))) if _open_items(case) else None
+    ),
+    Need.REASON: _when(Need.REASON, lambda record, step: bool(step.note)),
+    Need.MATERIALS_RETURNED: _when(Need.MATERIALS_RETURNED, lambda case, step: bool(step.get("materials_returned"))),
+    Need.ARCHIVED: _when(Need.ARCHIVED, lambda case, step: bool(step.get("archived"))),
+    Need.EVALUATION: _evaluation_problem,
+    Need.NOTE: _when(Need.NOTE, lambda record, step: bool(step.note)),
+    Need.PROMISED_DATE: _when(
+        Need.PROMISED_DATE, lambda item, step: not step.get("incomplete") or step.get("promised_on") is not None
+    ),
+}
+
+
+# --- guards: conditions beyond "filled in" -------------------------------------------------------------
+
+
+def case_is_at_work(item: Any, step: Step) -> DomainError | None:
+    """Departments act on items only once the case's plan is fixed and while it is open."""
+    if item.case.state in ITEM_WORK_CASE_VALUES:
+        return None
+    if item.case.state in OPEN_CASE_VALUES:
+        return ValidationError(N_("The case's service plan is not fixed yet."))
+    return ValidationError(N_("The case is closed."))
+
+
+def case_is_planning(item: Any, step: Step) -> DomainError | None:
+    """An item leaves the entrustment only between signing and the case's end."""
+    if item.case.state in PLAN_CASE_VALUES:
+        return None
+    return ValidationError(N_("Items can be withdrawn once the entrustment is signed and while the case is open."))
+
+
+def catalog_allows_fast_acceptance(item: Any, step: Step) -> DomainError | None:
+    """容缺受理 and 告知承诺 only where the catalog item (as planned) allows them."""
+    if step.get("incomplete") and not item.allows_incomplete:
+        return ValidationError(
+            N_("“%(item)s” does not allow acceptance with missing materials (容缺受理) in the catalog."), item=item.name
+        )
+    if step.get("commitment") and not item.allows_commitment:
+        return ValidationError(
+            N_("“%(item)s” does not allow notification and commitment (告知承诺) in the catalog."), item=item.name
+        )
+    return None
+
+
+# --- effects: what a move writes besides the state --------------------------------------------------------
+
+
+def _close_case(case: Any, step: Step, context: Context) -> None:
+    case.close_reason = step.note[:4000]
+    case.closed_on = step.on
+    case.materials_returned = bool(step.get("materials_returned"))
+    case.materials_note = str(step.get("materials_note") or "").strip()[:500]
+
+
+def _accept_case(case: Any, step: Step, context: Context) -> None:
+    case.accepted_on = step.on
+    if case.agent_id is None:
+        case.agent_id = step.actor_id  # the accepting agent runs the case until someone else is named
+
+
+def _entrust_case(case: Any, step: Step, context: Context) -> None:
+    case.entrusted_on = step.on
+
+
+def _plan_case(case: Any, step: Step, context: Context) -> None:
+    case.planned_on = step.on
+    if case.planned_end is None:
+        case.planned_end = context.estimated_end(case)
+        case.planned_end_estimated = True
+
+
+def _complete_case(case: Any, step: Step, context: Context) -> None:
+    case.closed_on = step.on
+    case.materials_returned = True
+    case.materials_note = str(step.get("materials_note") or "").strip()[:500]
+    case.archived = bool(step.get("archived"))
+
+
+def _evaluate_case(case: Any, step: Step, context: Context) -> None:
+    context.add_evaluation(case, str(step.get("level")), step.note[:4000], step.on, step.actor_id)
+
+
+def _item_note(item: Any, step: Step, context: Context) -> None:
+    if step.note:
+        item.note = step.note[:500]
+
+
+def _prepare_item(item: Any, step: Step, context: Context) -> None:
+    item.filed_on = None
+
+
+def _accept_item(item: Any, step: Step, context: Context) -> None:
+    incomplete = bool(step.get("incomplete"))
+    item.filed_on = item.filed_on or step.on
+    item.accepted_on = step.on
+    item.incomplete_acceptance = incomplete
+    item.materials_promised_on = step.get("promised_on") if incomplete else None
+    item.commitment = bool(step.get("commitment"))
+    item.due_on = context.due_date(item)
+
+
+def _pause_item(item: Any, step: Step, context: Context) -> None:
+    # The clock stands still; the due date stays visible (as paused) and moves on when it resumes.
+    item.paused_since = step.on
+    context.open_pause(item, step.on)
+
+
+def _resume_item(item: Any, step: Step, context: Context) -> None:
+    context.close_pause(item, step.on)
+    item.paused_since = None
+    item.due_on = context.due_date(item)
+
+
+def _close_item(item: Any, step: Step, context: Context) -> None:
+    item.closed_on = step.on
+
+
+START_CASE = Follow("case", "start")  # a department's first move on a planned case starts it
+WITHDRAW_ITEMS = Follow("item", "withdraw")  # ending a case withdraws its items not yet filed
+
+CASE_TRANSITIONS: tuple[Transition, ...] = (
+    Transition(CaseState.SUBMITTED, "accept", CaseState.ACCEPTED, AGENT, effect=_accept_case),
+    Transition(CaseState.SUBMITTED, "refuse", CaseState.REFUSED, AGENT, (Need.REASON,), effect=_close_case),
+    Transition(
+        CaseState.ACCEPTED, "entrust", CaseState.ENTRUSTED, AGENT, (Need.AGENT, Need.ITEMS), effect=_entrust_case
+    ),
+    Transition(CaseState.ENTRUSTED, "plan", CaseState.PLANNED, AGENT, (Need.SCHEDULE,), effect=_plan_case),
+    Transition(CaseState.PLANNED, "start", CaseState.IN_PROGRESS, AGENT_OR_SYSTEM),
+    Transition(
+        CaseState.IN_PROGRESS,
+        "complete",
+        CaseState.COMPLETED,
+        AGENT,
+        (Need.ITEMS_CLOSED, Need.MATERIALS_RETURNED, Need.ARCHIVED),
+        effect=_complete_case,
+    ),
+    Transition(CaseState.COMPLETED, "evaluate", CaseState.EVALUATED, AGENT, (Need.EVALUATION,), effect=_evaluate_case),
+    *(
+        Transition(
+            state,
+            "terminate",
+            CaseState.TERMINATED,
+            LEAD,
+            (Need.REASON, Need.MATERIALS_RETURNED),
+            effect=_close_case,
+            follows=(WITHDRAW_ITEMS,),
+        )
+        for state in OPEN_CASE_STATES
+    ),
+)
+
+_AT_WORK = all_of(case_is_at_work)
+_ACCEPT = then(_item_note, _accept_item)
+
 ITEM_TRANSITIONS: tuple[Transition, ...] = (
-    Transition(ItemState.PLANNED, "prepare", ItemState.PREPARING, AGENT),
-    Transition(ItemState.PLANNED, "accept", ItemState.ACCEPTED, LIAISON),
-    Transition(ItemState.PREPARING, "accept", ItemState.ACCEPTED, LIAISON),
-    Transition(ItemState.ACCEPTED, "review", ItemState.IN_REVIEW, LIAISON),
-    Transition(ItemState.ACCEPTED, "approve", ItemState.APPROVED, LIAISON),
-    Transition(ItemState.IN_REVIEW, "approve", ItemState.APPROVED, LIAISON),
-    Transition(ItemState.IN_REVIEW, "reject", ItemState.REJECTED, LIAISON, (Need.NOTE,)),
-    Transition(ItemState.IN_REVIEW, "request_supplement", ItemState.SUPPLEMENT, LIAISON, (Need.NOTE,)),
-    Transition(ItemState.IN_REVIEW, "request_rectification", ItemState.RECTIFICATION, LIAISON, (Need.NOTE,)),
-    Transition(ItemState.SUPPLEMENT, "resubmit", ItemState.IN_REVIEW, LIAISON_OR_AGENT),
-    Transition(ItemState.RECTIFICATION, "resubmit", ItemState.IN_REVIEW, LIAISON_OR_AGENT),
-    Transition(ItemState.PLANNED, "withdraw", ItemState.WITHDRAWN, AGENT, (Need.NOTE,)),
-    Transition(ItemState.PREPARING, "withdraw", ItemState.WITHDRAWN, AGENT, (Need.NOTE,)),
+    Transition(
+        ItemState.PLANNED,
+        "prepare",
+        ItemState.PREPARING,
+        AGENT,
+        guard=_AT_WORK,
+        effect=then(_item_note, _prepare_item),
+        follows=(START_CASE,),
+    ),
+    *(
+        Transition(
+            state,
+            "accept",
+            ItemState.ACCEPTED,
+            LIAISON,
+            (Need.PROMISED_DATE,),
+            guard=all_of(case_is_at_work, catalog_allows_fast_acceptance),
+            effect=_ACCEPT,
+            follows=(START_CASE,),
+        )
+        for state in (ItemState.PLANNED, ItemState.PREPARING)
+    ),
+    Transition(
+        ItemState.ACCEPTED,
+        "review",
+        ItemState.IN_REVIEW,
+        LIAISON,
+        guard=_AT_WORK,
+        effect=_item_note,
+        follows=(START_CASE,),
+    ),
+    *(
+        Transition(
+            state,
+            "approve",
+            ItemState.APPROVED,
+            LIAISON,
+            guard=_AT_WORK,
+            effect=then(_item_note, _close_item),
+            follows=(START_CASE,),
+        )
+        for state in (ItemState.ACCEPTED, ItemState.IN_REVIEW)
+    ),
+    Transition(
+        ItemState.IN_REVIEW,
+        "reject",
+        ItemState.REJECTED,
+        LIAISON,
+        (Need.NOTE,),
+        guard=_AT_WORK,
+        effect=then(_item_note, _close_item),
+        follows=(START_CASE,),
+    ),
+    *(
+        Transition(
+            ItemState.IN_REVIEW,
+            action,
+            paused,
+            LIAISON,
+            (Need.NOTE,),
+            guard=_AT_WORK,
+            effect=then(_item_note, _pause_item),
+            follows=(START_CASE,),
+        )
+        for action, paused in (
+            ("request_supplement", ItemState.SUPPLEMENT),
+            ("request_rectification", ItemState.RECTIFICATION),
+        )
+    ),
+    *(
+        Transition(
+            state,
+            "resubmit",
+            ItemState.IN_REVIEW,
+            LIAISON_OR_AGENT,
+            guard=_AT_WORK,
+            effect=then(_item_note, _resume_item),
+        )
+        for state in PAUSED_ITEM_STATES
+    ),
+    *(
+        Transition(
+            state,
+            "withdraw",
+            ItemState.WITHDRAWN,
+            AGENT,
+            (Need.NOTE,),
+            guard=case_is_planning,
+            effect=then(_item_note, _close_item),
+        )
+        for state in NOT_FILED_ITEM_STATES
+    ),
+    # Set off by the case's termination: the items not yet filed leave with it.
+    *(
+        Transition(state, "withdraw", ItemState.WITHDRAWN, BY_SYSTEM, effect=_close_item)
+        for state in NOT_FILED_ITEM_STATES
+    ),
 )
 
 # Labels of actions (buttons) and of what a transition needs, for translation at the edge.
@@ -180,30 +455,9 @@ ACTION_LABELS: dict[str, str] = {
     "add_item": N_("Item added"),
     "assign_agent": N_("Agent named"),
     "plan_schedule": N_("Service plan saved"),
+    "recalculate": N_("Working-day calendar adjusted"),
+    "edit": N_("Data corrected"),
 }
-
-NEED_MESSAGES: dict[Need, str] = {
-    Need.AGENT: N_("Name the agent who handles the case before signing the entrustment."),
-    Need.ITEMS: N_("Choose the approval items of the entrustment first."),
-    Need.SCHEDULE: N_("Give every item a planned filing date before fixing the plan."),
-    Need.ITEMS_CLOSED: N_("%(n)s item(s) are still open; a case completes when every item is closed."),
-    Need.REASON: N_("Give the reason."),
-    Need.MATERIALS_RETURNED: N_("Record that the materials were returned to the applicant."),
-    Need.ARCHIVED: N_("Record that the case file was archived."),
-    Need.EVALUATION: N_("Choose the applicant's evaluation."),
-    Need.NOTE: N_("Write a note saying what is missing or why."),
-    Need.PROMISED_DATE: N_("Acceptance with missing materials needs the date they are promised for."),
-}
-
-
-def find_transition(table: tuple[Transition, ...], state: str, action: str) -> Transition | None:
-    return next((t for t in table if t.state == state and t.action == action), None)
-
-
-def actions_for(table: tuple[Transition, ...], state: str, roles: set[str]) -> list[Transition]:
-    """Transitions from `state` that a user with `roles` may take, in table order."""
-    return [t for t in table if t.state == state and any(r.value in roles for r in t.roles)]
-
 
 _LABELS_EXTRA: list[tuple[LabelledEnum, str]] = [
     (CaseState.SUBMITTED, N_("Submitted")),

@@ -13,6 +13,7 @@ from app.models.cases import (
     ItemPause,
     MonthlyReport,
     Project,
+    StepLimit,
 )
 from app.models.catalog import CatalogChange, CatalogItem
 from app.models.org import Department, Region, Staff
@@ -35,4 +36,5 @@ __all__ = [
     "Project",
     "Region",
     "Staff",
+    "StepLimit",
 ]

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.workflow import CaseState, ItemState
@@ -84,6 +84,10 @@ class Case(Model):
     entrusted_on: Mapped[dt.date | None] = mapped_column(Date)
     planned_on: Mapped[dt.date | None] = mapped_column(Date)
     planned_end: Mapped[dt.date | None] = mapped_column(Date)
+    # True when the agent left the planned end to be estimated: it follows the calendar then.
+    planned_end_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The limit of the agency's own current step (accept, sign, plan); see app.domain.urgency.
+    step_due_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     other_items_text: Mapped[str] = mapped_column(String(500), default="")
     request_note: Mapped[str] = mapped_column(Text, default="")
@@ -91,6 +95,13 @@ class Case(Model):
     materials_returned: Mapped[bool] = mapped_column(Boolean, default=False)
     materials_note: Mapped[str] = mapped_column(String(500), default="")
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The applicant and project as submitted: later corrections of the enterprise or project do not
+    # rewrite what a case (and its ledger row) said at the time.
+    enterprise_name: Mapped[str] = mapped_column(String(200), default="")
+    credit_code: Mapped[str] = mapped_column(String(18), default="", index=True)
+    project_name: Mapped[str] = mapped_column(String(200), default="")
+    project_code: Mapped[str | None] = mapped_column(String(24), index=True)
+    submitted_data: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
@@ -146,6 +157,9 @@ class CaseItem(Model):
     incomplete_acceptance: Mapped[bool] = mapped_column(Boolean, default=False)
     materials_promised_on: Mapped[dt.date | None] = mapped_column(Date)
     commitment: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the catalog item allowed in the version the case was planned with.
+    allows_incomplete: Mapped[bool] = mapped_column(Boolean, default=False)
+    allows_commitment: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(String(500), default="")
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
@@ -181,12 +195,19 @@ class ItemPause(Model):
 
 
 class CaseEvent(Model):
-    """An immutable entry of a case's timeline: who did what, when, from which state to which."""
+    """An immutable timeline entry of any tracked record (its subject): who did what, when, from which state to which.
+
+    `case_id` groups the entries of a case and its items into the case's timeline; other subjects
+    (an enterprise, a project) have timelines of their own.
+    """
 
     __tablename__ = "case_event"
+    __table_args__ = (Index("ix_case_event_subject", "subject_type", "subject_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("agency_case.id"), index=True)
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("agency_case.id"), index=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("case_item.id"), index=True)
     action: Mapped[str] = mapped_column(String(32))
     from_state: Mapped[str | None] = mapped_column(String(16))
@@ -196,9 +217,20 @@ class CaseEvent(Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=now, index=True)
 
-    case: Mapped[Case] = relationship()
+    case: Mapped[Case | None] = relationship()
     item: Mapped[CaseItem | None] = relationship()
     actor: Mapped[Staff | None] = relationship()
+
+
+class StepLimit(Model):
+    """代办时限: working days the agency has for one of its own steps (accept, sign, plan); set by admins."""
+
+    __tablename__ = "step_limit"
+
+    state: Mapped[str] = mapped_column(String(16), primary_key=True)
+    working_days: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
 
 
 class Evaluation(Model):

@@ -72,9 +72,11 @@ def missing_next_year(today: dt.date, warn_from_month: int) -> int | None:
 
 
 def set_day(day: dt.date, kind: DayKind, name: str, note: str, actor: Staff) -> CalendarDay:
-    """Enter or change one day's status (an override of the statutory calendar)."""
+    """Enter or change one day's status (an override of the statutory calendar); dependent dates follow."""
     with transaction():
-        return _set_day(day, kind, name, note, actor)
+        entry = _set_day(day, kind, name, note, actor)
+        _recalculate(day, day, actor)
+    return entry
 
 
 def _set_day(day: dt.date, kind: DayKind, name: str, note: str, actor: Staff) -> CalendarDay:
@@ -95,16 +97,15 @@ def confirm_year(year: int, source: str, actor: Staff) -> CalendarYear:
     """Declare a year's schedule complete: from now on its days compute (weekdays + entered days)."""
     with transaction():
         confirmed = _confirm_year(year, source, actor)
-        _recompute_waiting_due_dates()
+        _recalculate(dt.date(year, 1, 1), dt.date(year, 12, 31), actor)
     return confirmed
 
 
-def _recompute_waiting_due_dates() -> None:
-    # Items accepted while their limit ran into the unknown year get their due date now.
-    from app.services.cases import recompute_due_dates
+def _recalculate(first: dt.date, last: dt.date, actor: Staff) -> None:
+    # Every stored date and count whose span touches the changed days follows, in the same transaction.
+    from app.services.deadlines import recalculate
 
-    db.session.flush()
-    recompute_due_dates()
+    recalculate(first, last, actor)
 
 
 def _confirm_year(year: int, source: str, actor: Staff) -> CalendarYear:
@@ -182,7 +183,7 @@ def import_year(table: Table, year: int, source: str, actor: Staff) -> ScheduleI
         for day, (kind, name, _) in entries.items():
             _set_day(day, kind, name, source, actor)
         confirmed = _confirm_year(year, source, actor)
-        _recompute_waiting_due_dates()
+        _recalculate(dt.date(year, 1, 1), dt.date(year, 12, 31), actor)
     holidays = sum(1 for kind, _, _ in entries.values() if kind is DayKind.HOLIDAY)
     return ScheduleImport(confirmed.year, holidays, len(entries) - holidays)
 

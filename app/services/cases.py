@@ -7,56 +7,40 @@ inside one transaction, and leaves an immutable CaseEvent.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.codes import validate_credit_code, validate_project_code
+from app.domain.engine import Step, actions_for
 from app.domain.enums import RoleName
-from app.domain.errors import N_, Forbidden, NotFound, StaleRecord, UnknownCalendarYear, ValidationError
+from app.domain.errors import N_, Forbidden, NotFound, ValidationError
 from app.domain.lights import urgency_key
-from app.domain.workdays import WorkCalendar
 from app.domain.workflow import (
     ACTION_LABELS,
     CASE_TRANSITIONS,
     ITEM_TRANSITIONS,
     ITEM_WORK_CASE_VALUES,
-    NEED_MESSAGES,
-    OPEN_CASE_STATES,
+    NEED_CHECKS,
     OPEN_CASE_VALUES,
-    OPEN_ITEM_STATES,
     OPEN_ITEM_VALUES,
     PLAN_CASE_VALUES,
     CaseState,
     Channel,
     ItemState,
-    Need,
     ProjectCategory,
-    Satisfaction,
     Transition,
-    actions_for,
-    find_transition,
 )
 from app.extensions import db
-from app.models import (
-    Case,
-    CaseEvent,
-    CaseItem,
-    CatalogItem,
-    Enterprise,
-    Evaluation,
-    ItemPause,
-    Project,
-    Region,
-    Staff,
-)
-from app.models.org import now
-from app.services.calendar import work_calendar
+from app.models import Case, CaseEvent, CaseItem, CatalogItem, Enterprise, Project, Region, Staff
+from app.services import engine
 from app.services.clock import today
+from app.services.deadlines import Deadlines
+from app.services.engine import check_date, check_version, committing, record_event, touch
 from app.services.lights import light_book
 from app.services.scope import role_names, visible_region_ids
 from app.services.uow import transaction
@@ -102,62 +86,16 @@ def can_open_case(case: Case, actor: Staff) -> bool:
     return True
 
 
-def _check_version(record: Case | CaseItem, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != record.version:
-        raise _stale(record)
+def _case_event(case: Case, actor: Staff | None, action: str, *, item: CaseItem | None = None, **fields: Any) -> None:
+    """A timeline entry of a case (or of one of its items) that is not a state move."""
+    subject, subject_id = ("item", item.id) if item is not None else ("case", case.id)
+    record_event(subject, subject_id, action, actor, case_id=case.id, item_id=item.id if item else None, **fields)
 
 
-def _stale(record: Case | CaseItem) -> StaleRecord:
-    db.session.refresh(record)
-    who = record.updated_by.username if record.updated_by else "?"
-    return StaleRecord(who=who, when=record.updated_at.strftime("%Y-%m-%d %H:%M:%S"))
-
-
-class _committing:
-    """A transaction that turns a lost race on a versioned row into the same StaleRecord as a stale form."""
-
-    def __init__(self, record: Case | CaseItem) -> None:
-        self.record = record
-        self.inner = transaction()
-
-    def __enter__(self) -> None:
-        self.inner.__enter__()
-
-    def __exit__(self, kind: Any, error: Any, trace: Any) -> bool:
-        try:
-            self.inner.__exit__(kind, error, trace)
-        except StaleDataError:
-            raise _stale(self.record) from None
-        if kind is None:
-            return False
-        if isinstance(error, StaleDataError):
-            raise _stale(self.record) from None
-        return False
-
-
-def _event(case: Case, actor: Staff, action: str, *, item: CaseItem | None = None, **fields: Any) -> None:
-    db.session.add(
-        CaseEvent(
-            case_id=case.id, item_id=item.id if item else None, action=action, actor_id=actor.id, at=now(), **fields
-        )
-    )
-
-
-def _touch(record: Case | CaseItem, actor: Staff) -> None:
-    record.updated_by_id = actor.id
-    record.updated_at = now()
-
-
-def _check_date(on: dt.date, *, not_before: dt.date | None = None) -> dt.date:
-    if on > today():
-        raise ValidationError(N_("The date %(on)s lies in the future."), on=on.isoformat())
-    if not_before is not None and on < not_before:
-        raise ValidationError(
-            N_("The date %(on)s is before %(before)s, the date of the previous step."),
-            on=on.isoformat(),
-            before=not_before.isoformat(),
-        )
-    return on
+def _require_open(case: Case, message: str) -> None:
+    """Closed cases (办结, 回访, 终止, 不予受理) are read-only."""
+    if case.state not in OPEN_CASE_VALUES:
+        raise ValidationError(message)
 
 
 # --- enterprises, projects, applications --------------------------------------------------------------
@@ -274,7 +212,7 @@ def submit_application(
         channel = Channel(channel).value
     except ValueError:
         raise ValidationError(N_("Choose the channel the application came by.")) from None
-    _check_date(applied_on)
+    check_date(applied_on)
     enterprise_values = clean_enterprise(enterprise)
     project_values = clean_project(project)
     with transaction():
@@ -286,14 +224,11 @@ def submit_application(
         if company is None:
             company = Enterprise(region_id=region_id, **enterprise_values)
             db.session.add(company)
+            db.session.flush()
         else:
-            for key, value in enterprise_values.items():
-                if value:
-                    setattr(company, key, value)
-        db.session.flush()
-        venture = Project(region_id=region_id, enterprise_id=company.id, **project_values)
-        db.session.add(venture)
-        db.session.flush()
+            # The applicant's latest data; earlier cases keep what they were submitted with.
+            _correct(company, {k: v for k, v in enterprise_values.items() if v}, actor, "enterprise")
+        venture = _project_for(region_id, company, project_values, actor)
         case = Case(
             number=_case_number(region, applied_on.year),
             region_id=region_id,
@@ -303,13 +238,79 @@ def submit_application(
             applied_on=applied_on,
             request_note=(note or "").strip()[:4000],
             created_by_id=actor.id,
+            enterprise_name=enterprise_values["name"],
+            credit_code=enterprise_values["credit_code"],
+            project_name=project_values["name"],
+            project_code=project_values["code"],
+            submitted_data=json.dumps(
+                {"enterprise": enterprise_values, "project": project_values}, ensure_ascii=False, default=str
+            ),
         )
-        _touch(case, actor)
+        touch(case, actor)
         db.session.add(case)
         db.session.flush()
-        _event(case, actor, "submit", to_state=CaseState.SUBMITTED.value, on_date=applied_on, note=case.request_note)
+        case.step_due_on = Deadlines().step_due(case)
+        _case_event(
+            case, actor, "submit", to_state=CaseState.SUBMITTED.value, on_date=applied_on, note=case.request_note
+        )
         _add_items(case, catalog_item_ids, other_items_text, actor)
     return case
+
+
+class DuplicateProject(ValidationError):
+    template = N_(
+        "The project code %(code)s is already registered with case %(case)s (%(state)s), which is still open."
+    )
+
+
+class ProjectOfAnotherEnterprise(ValidationError):
+    template = N_("The project code %(code)s is registered to %(enterprise)s (case %(case)s), not to this applicant.")
+
+
+def _project_for(region_id: int, company: Enterprise, values: dict[str, Any], actor: Staff) -> Project:
+    """The project applied for: a code registered before is the same project (one record, its cases listed)."""
+    existing = None
+    if values["code"]:
+        existing = db.session.scalar(
+            select(Project).where(Project.region_id == region_id, Project.code == values["code"])
+        )
+    if existing is None:
+        venture = Project(region_id=region_id, enterprise_id=company.id, **values)
+        db.session.add(venture)
+        db.session.flush()
+        return venture
+    earlier = db.session.scalars(select(Case).where(Case.project_id == existing.id).order_by(Case.id.desc())).first()
+    if existing.enterprise_id != company.id:
+        raise ProjectOfAnotherEnterprise(
+            code=values["code"], enterprise=existing.enterprise.name, case=earlier.number if earlier else "—"
+        )
+    open_case = db.session.scalars(
+        select(Case).where(Case.project_id == existing.id, Case.state.in_(sorted(OPEN_CASE_VALUES)))
+    ).first()
+    if open_case is not None:
+        raise DuplicateProject(code=values["code"], case=open_case.number, state=CaseState(open_case.state).label)
+    _correct(existing, values, actor, "project")
+    return existing
+
+
+def project_cases(project_id: int, actor: Staff) -> list[Case]:
+    """Every case of a project in the actor's scope, newest first (a project applied for again)."""
+    return list(
+        db.session.scalars(
+            select(Case)
+            .where(Case.project_id == project_id, Case.region_id.in_(visible_region_ids(actor)))
+            .order_by(Case.applied_on.desc(), Case.id.desc())
+        )
+    )
+
+
+def submitted_as(case: Case) -> dict[str, dict[str, Any]]:
+    """The applicant and project exactly as the case was submitted with."""
+    try:
+        data = json.loads(case.submitted_data or "{}")
+    except ValueError:
+        data = {}
+    return {"enterprise": data.get("enterprise") or {}, "project": data.get("project") or {}}
 
 
 def _add_items(case: Case, catalog_item_ids: list[int], other_text: str, actor: Staff) -> list[CaseItem]:
@@ -346,13 +347,15 @@ def _add_items(case: Case, catalog_item_ids: list[int], other_text: str, actor: 
             time_limit_days=entry.time_limit_days,
             state=ItemState.PLANNED.value,
             position=entry.seq,
+            allows_incomplete=entry.allows_incomplete,
+            allows_commitment=entry.allows_commitment,
         )
-        _touch(item, actor)
+        touch(item, actor)
         db.session.add(item)
         added.append(item)
     db.session.flush()
     for item in added:
-        _event(case, actor, "add_item", item=item, to_state=ItemState.PLANNED.value, note=item.name)
+        _case_event(case, actor, "add_item", item=item, to_state=ItemState.PLANNED.value, note=item.name)
     db.session.expire(case, ["items"])
     return added
 
@@ -366,30 +369,30 @@ def choose_items(
 ) -> list[CaseItem]:
     """Add items to an open case (new ones start as planned); removing goes through `withdraw`."""
     case = _load_case(case_id, actor)
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     if RoleName.AGENT.value not in role_names(actor):
         raise Forbidden()
-    if case.state not in OPEN_CASE_STATES:
-        raise ValidationError(N_("Items can be added only to an open case."))
-    with _committing(case):
+    _require_open(case, N_("Items can be added only to an open case."))
+    with committing(case):
         added = _add_items(case, catalog_item_ids, other_text, actor)
-        _touch(case, actor)
+        touch(case, actor)
     return added
 
 
 def assign_agent(case_id: int, agent_id: int, actor: Staff, expected_version: int | None = None) -> Case:
     """Name the agent who runs the case (an agent of the case's region)."""
     case = _load_case(case_id, actor)
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     if not role_names(actor) & {RoleName.AGENT.value, RoleName.SUPERVISOR.value}:
         raise Forbidden()
+    _require_open(case, N_("The agent of a closed case cannot change."))
     agent = db.session.get(Staff, agent_id)
     if agent is None or agent.region_id != case.region_id or RoleName.AGENT.value not in role_names(agent):
         raise ValidationError(N_("Choose an agent of the case's own service centre."))
-    with _committing(case):
+    with committing(case):
         case.agent_id = agent.id
-        _touch(case, actor)
-        _event(case, actor, "assign_agent", note=agent.first_name + agent.last_name, on_date=today())
+        touch(case, actor)
+        _case_event(case, actor, "assign_agent", note=(agent.first_name + agent.last_name).strip(), on_date=today())
     return case
 
 
@@ -409,13 +412,14 @@ def plan_schedule(
 ) -> Case:
     """The service plan: order of the items and their planned filing dates; items of a stage run in parallel."""
     case = _load_case(case_id, actor)
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     if RoleName.AGENT.value not in role_names(actor):
         raise Forbidden()
-    if case.state not in OPEN_CASE_STATES:
-        raise ValidationError(N_("The plan of a closed case cannot change."))
+    _require_open(case, N_("The plan of a closed case cannot change."))
+    if case.state not in PLAN_CASE_VALUES:
+        raise ValidationError(N_("The service plan is written once the entrustment is signed."))
     by_id = {item.id: item for item in case.items}
-    with _committing(case):
+    with committing(case):
         for line in lines:
             item = by_id.get(line.item_id)
             if item is None:
@@ -428,25 +432,12 @@ def plan_schedule(
             if (item.position, item.planned_filing_on) != (line.position, line.planned_filing_on):
                 item.position = line.position
                 item.planned_filing_on = line.planned_filing_on
-                _touch(item, actor)
-        case.planned_end = planned_end or _estimated_end(case)
-        _touch(case, actor)
-        _event(case, actor, "plan_schedule", on_date=today(), note=_schedule_summary(case))
+                touch(item, actor)
+        case.planned_end_estimated = planned_end is None
+        case.planned_end = planned_end or Deadlines().estimated_end(case)
+        touch(case, actor)
+        _case_event(case, actor, "plan_schedule", on_date=today(), note=_schedule_summary(case))
     return case
-
-
-def _estimated_end(case: Case) -> dt.date | None:
-    """The latest planned filing date plus that item's limit, when the calendar can tell."""
-    calendar = work_calendar()
-    ends = []
-    for item in case.items:
-        if item.state in (ItemState.WITHDRAWN.value,) or item.planned_filing_on is None:
-            continue
-        try:
-            ends.append(calendar.add_working_days(item.planned_filing_on, item.time_limit_days or 0))
-        except UnknownCalendarYear:
-            return None
-    return max(ends) if ends else None
 
 
 def _schedule_summary(case: Case) -> str:
@@ -457,22 +448,49 @@ def _schedule_summary(case: Case) -> str:
     )[:4000]
 
 
-# --- case transitions ---------------------------------------------------------------------------------
+# --- the two machines -----------------------------------------------------------------------------------
 
 
-def _transition(table: tuple[Transition, ...], state: str, action: str, actor: Staff) -> Transition:
-    transition = find_transition(table, state, action)
-    if transition is None:
-        if table is CASE_TRANSITIONS:
-            raise InvalidTransition(action=ACTION_LABELS.get(action, action), state=CaseState(state).label)
-        raise InvalidItemTransition(action=ACTION_LABELS.get(action, action), state=ItemState(state).label)
-    if not {r.value for r in transition.roles} & role_names(actor):
-        raise Forbidden()
-    return transition
+def _case_invalid(action: str, state: str) -> ValidationError:
+    return InvalidTransition(action=ACTION_LABELS.get(action, action), state=CaseState(state).label)
 
 
-def _need(need: Need, **params: Any) -> ValidationError:
-    return ValidationError(NEED_MESSAGES[need], **params)
+def _item_invalid(action: str, state: str) -> ValidationError:
+    return InvalidItemTransition(action=ACTION_LABELS.get(action, action), state=ItemState(state).label)
+
+
+def _item_earliest(item: CaseItem) -> dt.date | None:
+    return item.paused_since or item.accepted_on or item.filed_on or item.case.applied_on
+
+
+engine.register(
+    engine.Machine(
+        subject="case",
+        table=CASE_TRANSITIONS,
+        load=_load_case,
+        need_checks=NEED_CHECKS,
+        invalid=_case_invalid,
+        earliest=lambda case: case.applied_on,
+        case_id=lambda case: case.id,
+        related=lambda case, machine: list(case.items) if machine == "item" else [],
+        context=Deadlines,
+        after=lambda case, context: context.keep_case(case),
+    )
+)
+engine.register(
+    engine.Machine(
+        subject="item",
+        table=ITEM_TRANSITIONS,
+        load=_load_item,
+        need_checks=NEED_CHECKS,
+        invalid=_item_invalid,
+        earliest=_item_earliest,
+        case_id=lambda item: item.case_id,
+        item_id=lambda item: item.id,
+        related=lambda item, machine: [item.case] if machine == "case" else [],
+        context=Deadlines,
+    )
+)
 
 
 def move_case(
@@ -488,102 +506,14 @@ def move_case(
     archived: bool = False,
     level: str = "",
 ) -> Case:
-    """Take `action` on a case along the workflow table; refuses with a named reason, changing nothing."""
-    case = _load_case(case_id, actor)
-    _check_version(case, expected_version)
-    transition = _transition(CASE_TRANSITIONS, case.state, action, actor)
-    on = _check_date(on or today(), not_before=case.applied_on)
-    note = (note or "").strip()
-    for need in transition.needs:
-        _check_case_need(case, need, note=note, materials_returned=materials_returned, archived=archived, level=level)
-    with _committing(case):
-        before = case.state
-        case.state = transition.next_state
-        _apply_case_effects(case, action, on, note, materials_returned, materials_note, archived, level, actor)
-        _touch(case, actor)
-        _event(case, actor, action, from_state=before, to_state=case.state, on_date=on, note=note)
-    return case
-
-
-def _check_case_need(
-    case: Case, need: Need, *, note: str, materials_returned: bool, archived: bool, level: str
-) -> None:
-    live_items = [i for i in case.items if i.state != ItemState.WITHDRAWN.value]
-    if need is Need.AGENT and case.agent_id is None:
-        raise _need(need)
-    if need is Need.ITEMS and not live_items:
-        raise _need(need)
-    if need is Need.SCHEDULE and any(i.planned_filing_on is None for i in live_items if i.state == "planned"):
-        raise _need(need)
-    if need is Need.ITEMS_CLOSED:
-        still_open = [i for i in case.items if i.state in OPEN_ITEM_STATES]
-        if still_open:
-            raise _need(need, n=len(still_open))
-    if need is Need.REASON and not note:
-        raise _need(need)
-    if need is Need.MATERIALS_RETURNED and not materials_returned:
-        raise _need(need)
-    if need is Need.ARCHIVED and not archived:
-        raise _need(need)
-    if need is Need.EVALUATION:
-        try:
-            Satisfaction(level)
-        except ValueError:
-            raise _need(need) from None
-        if case.evaluation is not None:
-            raise ValidationError(N_("This case has been evaluated already."))
-
-
-def _apply_case_effects(
-    case: Case,
-    action: str,
-    on: dt.date,
-    note: str,
-    materials_returned: bool,
-    materials_note: str,
-    archived: bool,
-    level: str,
-    actor: Staff,
-) -> None:
-    if action == "accept":
-        case.accepted_on = on
-        if case.agent_id is None:
-            case.agent_id = actor.id  # the accepting agent runs the case until someone else is named
-    elif action == "entrust":
-        case.entrusted_on = on
-    elif action == "plan":
-        case.planned_on = on
-        case.planned_end = case.planned_end or _estimated_end(case)
-    elif action in ("refuse", "terminate"):
-        case.close_reason = note[:4000]
-        case.closed_on = on
-        case.materials_returned = materials_returned
-        case.materials_note = (materials_note or "").strip()[:500]
-        if action == "terminate":
-            for item in case.items:
-                if item.state in (ItemState.PLANNED.value, ItemState.PREPARING.value):
-                    item.state = ItemState.WITHDRAWN.value
-                    item.closed_on = on
-                    _touch(item, actor)
-                    _event(
-                        case,
-                        actor,
-                        "withdraw",
-                        item=item,
-                        from_state="planned",
-                        to_state="withdrawn",
-                        on_date=on,
-                        note=note,
-                    )
-    elif action == "complete":
-        case.closed_on = on
-        case.materials_returned = True
-        case.materials_note = (materials_note or "").strip()[:500]
-        case.archived = archived
-    elif action == "evaluate":
-        db.session.add(
-            Evaluation(case_id=case.id, level=level, comments=note[:4000], evaluated_on=on, recorded_by_id=actor.id)
-        )
+    """Take `action` on a case along the workflow rows; refuses with a named reason, changing nothing."""
+    values = {
+        "materials_returned": materials_returned,
+        "materials_note": materials_note,
+        "archived": archived,
+        "level": level,
+    }
+    return engine.move("case", case_id, action, actor, Step(on or today(), note, values), expected_version)
 
 
 # Named verbs for the views and API: one line each, all through move_case.
@@ -615,9 +545,6 @@ def evaluate_case(case_id: int, actor: Staff, level: str, comments: str = "", **
     return move_case(case_id, "evaluate", actor, note=comments, level=level, **kw)
 
 
-# --- item transitions -----------------------------------------------------------------------------------
-
-
 def move_item(
     item_id: int,
     action: str,
@@ -631,105 +558,8 @@ def move_item(
     commitment: bool = False,
 ) -> CaseItem:
     """Take `action` on a case item (accept, review, approve, ask for supplement, …) with a date and a note."""
-    item = _load_item(item_id, actor)
-    _check_version(item, expected_version)
-    transition = _transition(ITEM_TRANSITIONS, item.state, action, actor)
-    case = item.case
-    if case.state not in (CaseState.PLANNED.value, CaseState.IN_PROGRESS.value) and action != "withdraw":
-        raise ValidationError(N_("The case's service plan is not fixed yet, or the case is closed."))
-    if case.state not in OPEN_CASE_STATES:
-        raise ValidationError(N_("The case is closed."))
-    note = (note or "").strip()
-    if Need.NOTE in transition.needs and not note:
-        raise _need(Need.NOTE)
-    previous = item.paused_since or item.accepted_on or item.filed_on or case.applied_on
-    on = _check_date(on or today(), not_before=previous)
-    if action == "accept" and incomplete and promised_on is None:
-        raise _need(Need.PROMISED_DATE)
-    with _committing(item):
-        before = item.state
-        item.state = transition.next_state
-        _apply_item_effects(item, action, on, note, incomplete, promised_on, commitment)
-        _touch(item, actor)
-        _event(case, actor, action, item=item, from_state=before, to_state=item.state, on_date=on, note=note)
-        if case.state == CaseState.PLANNED.value and action != "withdraw":
-            case.state = CaseState.IN_PROGRESS.value
-            _touch(case, actor)
-            _event(case, actor, "start", from_state="planned", to_state=case.state, on_date=on, note=item.name)
-    return item
-
-
-def _apply_item_effects(
-    item: CaseItem,
-    action: str,
-    on: dt.date,
-    note: str,
-    incomplete: bool,
-    promised_on: dt.date | None,
-    commitment: bool,
-) -> None:
-    if note:
-        item.note = note[:500]
-    if action == "prepare":
-        item.filed_on = None
-    elif action == "accept":
-        item.filed_on = item.filed_on or on
-        item.accepted_on = on
-        item.incomplete_acceptance = incomplete
-        item.materials_promised_on = promised_on if incomplete else None
-        item.commitment = commitment
-        item.due_on = _due(item)
-    elif action in ("request_supplement", "request_rectification"):
-        item.paused_since = on
-        item.due_on = None  # the clock stands still until the applicant answers
-        db.session.add(ItemPause(item_id=item.id, reason=item.state, paused_on=on))
-    elif action == "resubmit":
-        pause = db.session.scalar(select(ItemPause).where(ItemPause.item_id == item.id, ItemPause.resumed_on.is_(None)))
-        try:
-            days = work_calendar().working_days_between(item.paused_since, on)
-        except UnknownCalendarYear:
-            days = (on - item.paused_since).days  # upper bound until the year is entered; recomputed then
-        if pause is not None:
-            pause.resumed_on = on
-            pause.working_days = days
-        item.paused_days += days
-        item.paused_since = None
-        item.due_on = _due(item)
-    elif action in ("approve", "reject", "withdraw"):
-        item.closed_on = on
-
-
-def _due(item: CaseItem, calendar: WorkCalendar | None = None) -> dt.date | None:
-    """Acceptance date + the item's limit + the working days the clock was paused.
-
-    None while the limit runs into a year whose holiday schedule nobody entered: the fact of acceptance
-    is still recorded, and `recompute_due_dates` fills the date in once the year is entered.
-    """
-    if item.accepted_on is None or item.time_limit_days is None:
-        return None
-    try:
-        return (calendar or work_calendar()).add_working_days(item.accepted_on, item.time_limit_days + item.paused_days)
-    except UnknownCalendarYear:
-        return None
-
-
-def recompute_due_dates() -> int:
-    """Fill in due dates that could not be computed before a year's schedule was entered; returns how many."""
-    calendar = work_calendar()
-    waiting = db.session.scalars(
-        select(CaseItem).where(
-            CaseItem.due_on.is_(None),
-            CaseItem.accepted_on.is_not(None),
-            CaseItem.time_limit_days.is_not(None),
-            CaseItem.paused_since.is_(None),
-            CaseItem.state.in_(OPEN_ITEM_VALUES),
-        )
-    )
-    count = 0
-    for item in waiting:
-        item.due_on = _due(item, calendar)
-        count += item.due_on is not None
-    return count
+    values = {"incomplete": incomplete, "promised_on": promised_on, "commitment": commitment}
+    return engine.move("item", item_id, action, actor, Step(on or today(), note, values), expected_version)
 
 
 def accept_item(item_id: int, actor: Staff, on: dt.date | None = None, **kw: Any) -> CaseItem:
@@ -824,9 +654,35 @@ def update_enterprise(enterprise_id: int, values: dict[str, Any], actor: Staff) 
             N_("Another enterprise already has the credit code %(code)s."), code=cleaned["credit_code"]
         )
     with transaction():
-        for key, value in cleaned.items():
-            setattr(company, key, value)
+        _correct(company, cleaned, actor, "enterprise")
     return company
+
+
+def _correct(record: Enterprise | Project, values: dict[str, Any], actor: Staff, subject: str) -> list[str]:
+    """Write corrected fields and keep the change in the record's history (old → new, who, when)."""
+    changes = []
+    for key, value in values.items():
+        old = getattr(record, key)
+        if (str(old) if old is not None else "") != (str(value) if value is not None else ""):
+            changes.append(
+                f"{key}: {old if old not in (None, '') else '—'} → {value if value not in (None, '') else '—'}"
+            )
+            setattr(record, key, value)
+    if changes:
+        db.session.flush()
+        record_event(subject, record.id, "edit", actor, on_date=today(), note="; ".join(changes)[:4000])
+    return changes
+
+
+def history(subject: str, record_id: int) -> list[CaseEvent]:
+    """The timeline of an enterprise or a project: its corrections, oldest first."""
+    return list(
+        db.session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.subject_type == subject, CaseEvent.subject_id == record_id)
+            .order_by(CaseEvent.at, CaseEvent.id)
+        )
+    )
 
 
 def update_project(project_id: int, values: dict[str, Any], actor: Staff) -> Project:
@@ -837,9 +693,16 @@ def update_project(project_id: int, values: dict[str, Any], actor: Staff) -> Pro
     if venture is None or venture.region_id not in visible_region_ids(actor):
         raise NotFound()
     cleaned = clean_project(values)
+    if cleaned["code"]:
+        clash = db.session.scalar(
+            select(Project.id).where(
+                Project.region_id == venture.region_id, Project.code == cleaned["code"], Project.id != venture.id
+            )
+        )
+        if clash is not None:
+            raise ValidationError(N_("Another project already has the project code %(code)s."), code=cleaned["code"])
     with transaction():
-        for key, value in cleaned.items():
-            setattr(venture, key, value)
+        _correct(venture, cleaned, actor, "project")
     return venture
 
 
@@ -897,8 +760,9 @@ def agent_queue(actor: Staff) -> list[QueueRow]:
     roles = role_names(actor)
     rows = []
     for case in db.session.scalars(query):
-        deadlines = [book.deadline(i) for i in case.items if book.deadline(i) and i.state in OPEN_ITEM_VALUES]
-        deadline = min(deadlines, default=case.planned_end)
+        # The earliest of the case's own deadline (accept, sign, plan, planned end) and its open items'.
+        deadlines = [d for d in (book.deadline(i) for i in case.items) if d] + [book.case_deadline(case)]
+        deadline = min((d for d in deadlines if d), default=None)
         rows.append(QueueRow(case, book.case(case), deadline, actions_for(CASE_TRANSITIONS, case.state, roles)))
     rows.sort(key=lambda row: urgency_key(row.light, row.deadline))
     return rows

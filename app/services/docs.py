@@ -28,6 +28,11 @@ def roles_markdown() -> str:
     return "\n".join(lines)
 
 
+def _names(function: object) -> str:
+    name = getattr(function, "__name__", "") if function else ""
+    return " + ".join(part.strip().lstrip("_") for part in name.split("+")) or "—"
+
+
 def workflow_markdown() -> str:
     """The case and item state machines as Markdown tables, printed from the workflow rows."""
     from app.domain.workflow import ACTION_LABELS, CASE_TRANSITIONS, ITEM_TRANSITIONS, CaseState, ItemState
@@ -38,14 +43,16 @@ def workflow_markdown() -> str:
         ("Case item", ITEM_TRANSITIONS, ItemState),
     ):
         out.append(f"**{title}**\n")
-        out.append("| from | action | to | who | must be filled first |")
-        out.append("|---|---|---|---|---|")
+        out.append("| from | action | to | who | must be filled first | guard | effect | then (system) |")
+        out.append("|---|---|---|---|---|---|---|---|")
         for t in rows:
-            who = ", ".join(sorted(r.value for r in t.roles))
+            who = ", ".join(sorted(str(r) for r in t.roles))
             needs = ", ".join(n.label for n in t.needs) or "—"
+            follows = ", ".join(f"{f.machine}: {f.action}" for f in t.follows) or "—"
             out.append(
                 f"| {states(t.state).label} (`{t.state}`) | {ACTION_LABELS[t.action]} (`{t.action}`) "
-                f"| {states(t.next_state).label} (`{t.next_state}`) | {who} | {needs} |"
+                f"| {states(t.next_state).label} (`{t.next_state}`) | {who} | {needs} "
+                f"| {_names(t.guard)} | {_names(t.effect)} | {follows} |"
             )
         out.append("")
     return "\n".join(out).rstrip()

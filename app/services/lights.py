@@ -7,8 +7,9 @@ import datetime as dt
 from flask import current_app
 
 from app.domain.lights import Light, light_by_boundary, worst
+from app.domain.urgency import case_deadline, item_deadline, overdue_when_paused
 from app.domain.workdays import WorkCalendar, yellow_boundary
-from app.domain.workflow import NOT_FILED_ITEM_VALUES, OPEN_CASE_VALUES, OPEN_ITEM_VALUES, PAUSED_ITEM_VALUES
+from app.domain.workflow import OPEN_CASE_VALUES, PAUSED_ITEM_VALUES
 from app.models import Case, CaseItem
 from app.services.calendar import work_calendar
 from app.services.clock import today
@@ -29,24 +30,29 @@ class LightBook:
 
     def item_values(self, state: str, planned_filing_on: dt.date | None, due_on: dt.date | None) -> Light:
         """An item's light from its raw columns (exports read tuples, not objects)."""
-        if state not in OPEN_ITEM_VALUES:
-            return Light.NONE
         if state in PAUSED_ITEM_VALUES:
             return Light.PAUSED
-        if state in NOT_FILED_ITEM_VALUES:
-            # Before filing, the planned filing date is the deadline (an overdue filing is red too).
-            return self.light(planned_filing_on)
-        return self.light(due_on)
+        # Before filing the planned filing date is the deadline (an overdue filing is red too).
+        return self.light(item_deadline(state, planned_filing_on, due_on))
 
     def case(self, case: Case) -> Light:
+        """The most urgent of the case's own deadline (agency step or planned end) and its items'."""
         if case.state not in OPEN_CASE_VALUES:
             return Light.NONE
         lights = [self.item(item) for item in case.items]
-        lights.append(self.light(case.planned_end))
+        lights.append(self.light(self.case_deadline(case)))
         return worst(lights)
 
     def deadline(self, item: CaseItem) -> dt.date | None:
-        return item.planned_filing_on if item.state in NOT_FILED_ITEM_VALUES else item.due_on
+        return item_deadline(item.state, item.planned_filing_on, item.due_on)
+
+    def case_deadline(self, case: Case) -> dt.date | None:
+        return case_deadline(case.state, case.step_due_on, case.planned_end)
+
+    @staticmethod
+    def overdue_when_paused(item: CaseItem) -> bool:
+        """A paused item that was already past its due date when its clock stopped."""
+        return overdue_when_paused(item.state, item.due_on, item.paused_since)
 
 
 def light_book() -> LightBook:

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from app.domain.errors import Forbidden, NotFound, StaleRecord, ValidationError
 from app.domain.workflow import CASE_TRANSITIONS, CaseState
 from app.extensions import db
-from app.models import Case, CaseEvent, CaseItem, Enterprise
+from app.models import Case, CaseEvent, CaseItem, CatalogItem, Enterprise
 from app.services import cases
 from app.services.cases import PlanLine
+from app.services.deadlines import Deadlines
 from tests.factories import apply
 
 D = dt.date
@@ -48,8 +49,15 @@ def _events(case_id):
     return db.session.scalars(select(CaseEvent.action).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)).all()
 
 
+def _allow_incomplete(name):
+    for entry in db.session.scalars(select(CatalogItem).where(CatalogItem.name == name)):
+        entry.allows_incomplete = True
+    db.session.commit()
+
+
 def test_the_whole_journey_from_application_to_evaluation(app, staff, today_is):
     agent, water, land = staff("dlt_agent"), staff("dlt_liaison_water"), staff("dlt_liaison_land")
+    _allow_incomplete("建设用地规划许可证核发")
     case = _planned_case(staff)
     assert case.state == "planned" and case.agent_id == agent.id
     permit = _item(case, "取水许可审批")
@@ -96,7 +104,7 @@ def test_the_due_date_counts_working_days_across_national_day_and_the_pause(app,
     assert db.session.get(CaseItem, permit.id).due_on == D(2026, 10, 29)  # 20 working days, National Day skipped
     cases.move_item(permit.id, "review", water, D(2026, 9, 28))
     cases.request_supplement(permit.id, water, "缺材料", D(2026, 9, 29))
-    assert db.session.get(CaseItem, permit.id).due_on is None
+    assert db.session.get(CaseItem, permit.id).due_on == D(2026, 10, 29)  # still shown while the clock stands
     cases.resubmit_item(permit.id, water, D(2026, 10, 9))
     item = db.session.get(CaseItem, permit.id)
     assert item.paused_days == 3  # 9/30, 10/8, 10/9 (10/10 is the make-up Saturday, after the resume)
@@ -242,17 +250,17 @@ def test_a_lost_race_between_two_requests_is_refused_not_merged(app, staff, toda
     case = _planned_case(staff)
     permit = _item(case, "取水许可审批")
     water = staff("dlt_liaison_water")
-    real_effects = cases._apply_item_effects
+    real_due_date = Deadlines.due_date
 
-    def concurrent_commit_first(item, *args, **kwargs):
+    def concurrent_commit_first(self, item):
         # Another liaison's request commits on its own connection while ours is in flight.
         with Session(db.engine) as other:
             theirs = other.get(CaseItem, item.id)
             theirs.note = "另一位联络员的修改"
             other.commit()
-        return real_effects(item, *args, **kwargs)
+        return real_due_date(self, item)
 
-    monkeypatch.setattr(cases, "_apply_item_effects", concurrent_commit_first)
+    monkeypatch.setattr(Deadlines, "due_date", concurrent_commit_first)
     with pytest.raises(StaleRecord):
         cases.accept_item(permit.id, water, D(2026, 9, 25), expected_version=permit.version)
     db.session.expire_all()

@@ -1,0 +1,79 @@
+"""The urgency rules of `app.domain.urgency` as SQL, for lists, filters and aggregates (ledger, reports, queues).
+
+Each function returns a boolean SQL expression over CaseItem / Case columns for one day; a test checks
+row by row that it selects exactly what the Python rules say.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ColumnElement, and_, case, false, or_
+
+from app.domain.urgency import (
+    CASE_END_VALUES,
+    FILED_OPEN_ITEM_VALUES,
+    STEP_LIMIT_VALUES,
+    Overdue,
+)
+from app.domain.workflow import NOT_FILED_ITEM_VALUES
+from app.models import Case, CaseItem
+
+
+def item_clock_sql(on: dt.date) -> ColumnElement[dt.date]:
+    """The day an item is measured on: `on`, or the earlier day its clock stopped."""
+    # LEAST() is not SQLite's; CASE is portable and NULL-safe.
+    return case((and_(CaseItem.paused_since.is_not(None), CaseItem.paused_since < on), CaseItem.paused_since), else_=on)
+
+
+def item_overdue_sql(kind: Overdue, on: dt.date) -> ColumnElement[bool]:
+    """Items counted in `kind` (超期办理 or 逾期申报) on `on`."""
+    if kind is Overdue.FILING:
+        return and_(
+            CaseItem.state.in_(sorted(NOT_FILED_ITEM_VALUES)),
+            CaseItem.planned_filing_on.is_not(None),
+            CaseItem.planned_filing_on < on,
+        )
+    if kind is Overdue.HANDLING:
+        return and_(
+            CaseItem.state.in_(sorted(FILED_OPEN_ITEM_VALUES)),
+            CaseItem.due_on.is_not(None),
+            CaseItem.due_on < item_clock_sql(on),
+        )
+    return false()
+
+
+def item_any_overdue_sql(on: dt.date) -> ColumnElement[bool]:
+    return or_(item_overdue_sql(Overdue.FILING, on), item_overdue_sql(Overdue.HANDLING, on))
+
+
+def item_deadline_sql() -> ColumnElement[dt.date]:
+    """An open item's next deadline (planned filing before filing, due date after); NULL otherwise."""
+    return case(
+        (CaseItem.state.in_(sorted(NOT_FILED_ITEM_VALUES)), CaseItem.planned_filing_on),
+        (CaseItem.state.in_(sorted(FILED_OPEN_ITEM_VALUES)), CaseItem.due_on),
+        else_=None,
+    )
+
+
+def case_deadline_sql() -> ColumnElement[dt.date]:
+    """A case's own deadline: the current agency step's limit, or the planned end once under way."""
+    return case(
+        (Case.state.in_(sorted(STEP_LIMIT_VALUES)), Case.step_due_on),
+        (Case.state.in_(sorted(CASE_END_VALUES)), Case.planned_end),
+        else_=None,
+    )
+
+
+def case_overdue_sql(kind: Overdue, on: dt.date) -> ColumnElement[bool]:
+    """Cases whose own deadline (agency step or planned end) has passed on `on`."""
+    if kind is Overdue.AGENCY_STEP:
+        return and_(Case.state.in_(sorted(STEP_LIMIT_VALUES)), Case.step_due_on.is_not(None), Case.step_due_on < on)
+    if kind is Overdue.CASE_END:
+        return and_(Case.state.in_(sorted(CASE_END_VALUES)), Case.planned_end.is_not(None), Case.planned_end < on)
+    return false()
+
+
+def deadline_before_sql(deadline: ColumnElement[dt.date], boundary: dt.date) -> ColumnElement[bool]:
+    """A deadline that falls before `boundary` (for 'yellow or worse': boundary = the light book's)."""
+    return and_(deadline.is_not(None), deadline < boundary)
