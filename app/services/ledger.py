@@ -16,7 +16,21 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app.domain.enums import Stage
-from app.domain.ledger import CASES, EVALUATIONS, EXCEL_MAX_ROWS, ITEMS, OVERDUE, Kind, SheetSpec
+from app.domain.ledger import (
+    CASES,
+    CELL_FONT_PT,
+    EVALUATIONS,
+    EXCEL_MAX_ROWS,
+    ITEMS,
+    OVERDUE,
+    SIDE_MARGIN_IN,
+    Kind,
+    SheetSpec,
+    one_line_chars,
+    print_layout,
+    row_height,
+    text_lines,
+)
 from app.domain.lights import Light, worst
 from app.domain.workdays import WorkdayIndex
 from app.domain.workflow import (
@@ -87,7 +101,7 @@ class SheetWriter:
         spec: SheetSpec,
         title: str,
         english: bool,
-        formats: dict[tuple[Kind, Light | None], Any],
+        formats: dict[tuple[Kind, Light | None, bool], Any],
         header_formats: dict[str, Any],
         max_rows: int,
         stats: LedgerStats,
@@ -97,10 +111,14 @@ class SheetWriter:
         self.columns = spec.columns
         self.kinds = [c.kind for c in self.columns]
         self.column_formats = {
-            fill: [formats[(kind, fill)] for kind in self.kinds] for fill in (None, Light.YELLOW, Light.RED)
+            fill: [formats[(c.kind, fill, c.wrap)] for c in self.columns] for fill in (None, Light.YELLOW, Light.RED)
         }
+        self.layout = print_layout(spec)
+        self.wrapped = [(col, c.width, one_line_chars(c.width)) for col, c in enumerate(self.columns) if c.wrap]
+        self.tall_row = -1  # the last row given a height, whose bookkeeping is dropped once it is written
         self.max_rows = max_rows
         self.sink: list[tuple[Any, ...]] | None = None  # the benchmark's floor replays these rows
+        self.names: list[str] = []  # this sheet and its continuations, in order
         self.part = 0
         self.sheet: Any = None
         self.row = 0
@@ -114,7 +132,7 @@ class SheetWriter:
         if self.part > 1:
             name = f"{name} ({self.part})"
         sheet = self.workbook.add_worksheet(name)
-        self.stats.sheets.append(name)
+        self.names.append(name)
         last = len(self.columns) - 1
         sheet.merge_range(0, 0, 0, last, self.title, self.header_formats["title"])
         col = 0
@@ -126,23 +144,34 @@ class SheetWriter:
             else:
                 sheet.write_string(1, col, label, self.header_formats["group"])
             col += width
+        lines = 1
         for col, column in enumerate(self.columns):
-            sheet.write_string(2, col, column.en if self.english else column.zh, self.header_formats["head"])
+            label = column.en if self.english else column.zh
+            sheet.write_string(2, col, label, self.header_formats["head"])
             sheet.set_column(col, col, column.width)
+            lines = max(lines, text_lines(label, column.width * 0.9))  # bold is wider
         sheet.set_row(0, 24)
+        if lines > 1:
+            sheet.set_row(2, row_height(lines))
         sheet.freeze_panes(3, 0)
-        sheet.set_landscape()
-        sheet.set_paper(9)  # A4
-        sheet.repeat_rows(0, 2)
-        sheet.fit_to_pages(1, 0)
-        sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+        _print_setup(sheet, self.title, self.english, rows=(1, 2))
+        sheet.set_print_scale(self.layout.scale)
+        if self.layout.breaks:
+            # Too wide for one readable page: each page holds whole column groups, the key columns repeat,
+            # and a row's later groups print on the pages right after it (over, then down).
+            sheet.set_v_pagebreaks(list(self.layout.breaks))
+            sheet.repeat_columns(0, self.spec.keys - 1)
+            sheet.print_across()
         self.sheet = sheet
         self._writers = (sheet._write_string, sheet._write_number, sheet._write_blank)
         self.row = 3
 
     def _finish(self) -> None:
+        last = len(self.columns) - 1
         if self.row > 3:
-            self.sheet.autofilter(2, 0, self.row - 1, len(self.columns) - 1)
+            self.sheet.autofilter(2, 0, self.row - 1, last)
+        # The on-screen title row is not printed: the page header carries it on every page instead.
+        self.sheet.print_area(1, 0, max(self.row - 1, 2), last)
 
     def append(self, values: tuple[Any, ...], light: Light | None = None) -> None:
         if self.row >= self.max_rows:
@@ -151,43 +180,82 @@ class SheetWriter:
             self.sink.append(values)
         fill = light if light in _FILLS else None
         row, formats = self.row, self.column_formats[fill]
+        lines = 1
+        for col, width, short in self.wrapped:
+            value = values[col]
+            if value and (len(value) > short or "\n" in value):  # most values are short: no measuring
+                lines = max(lines, text_lines(value, width))
+        if lines > 1:
+            self.sheet.set_row(row, row_height(lines))
         # XlsxWriter's underscored writers skip the A1-notation decorator of the public ones: this loop is
         # the whole cost of a ledger (pinned XlsxWriter 3.3; tests open every file written).
         write_string, write_number, write_blank = self._writers
         for col, kind in enumerate(self.kinds):
             value = values[col]
             if value is None or value == "":
-                if fill is not None:
-                    write_blank(row, col, None, formats[col])
+                write_blank(row, col, None, formats[col])  # a bordered blank: the printed grid stays whole
             elif kind is Kind.TEXT:
                 write_string(row, col, value, formats[col])  # text stays text: "=1+1" is never a formula
             elif kind is Kind.DATE:
                 write_number(row, col, value.toordinal() - EXCEL_EPOCH, formats[col])
             else:
                 write_number(row, col, value, formats[col])
+        if self.tall_row == row - 1:
+            # Writing this row flushed the previous one to disk: forget its height, or a million tall
+            # rows would keep a million entries in memory (constant_memory keeps only cell data flat).
+            self.sheet.row_info.pop(row - 1, None)
+            self.sheet.row_sizes.pop(row - 1, None)
+        if lines > 1:
+            self.tall_row = row
         self.row += 1
 
     def close(self) -> None:
         self._finish()
 
 
-def _formats(workbook: xlsxwriter.Workbook) -> tuple[dict[tuple[Kind, Light | None], Any], dict[str, Any]]:
-    base = {"border": 1, "border_color": "#BFBFBF", "valign": "top", "font_size": 10}
+def _print_setup(sheet: Any, title: str, english: bool, rows: tuple[int, int]) -> None:
+    """A4 landscape, header rows repeated, the title in the page header and page numbers in the footer."""
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.set_margins(left=SIDE_MARGIN_IN, right=SIDE_MARGIN_IN, top=0.6, bottom=0.55)
+    sheet.repeat_rows(*rows)
+    header = title.replace("&", "&&")[:200]  # "&" starts a header code; Excel allows 255 characters
+    sheet.set_header(f'&C&"-,Bold"&12{header}', {"margin": 0.25})
+    pages = "&A  ·  Page &P of &N" if english else "&A  ·  第 &P 页，共 &N 页"
+    sheet.set_footer(f"&C{pages}", {"margin": 0.25})
+
+
+def _formats(workbook: xlsxwriter.Workbook) -> tuple[dict[tuple[Kind, Light | None, bool], Any], dict[str, Any]]:
+    base = {"border": 1, "border_color": "#BFBFBF", "valign": "top", "font_size": CELL_FONT_PT}
     number_formats = {Kind.TEXT: None, Kind.DATE: "yyyy-mm-dd", Kind.INT: "0", Kind.AMOUNT: "#,##0.00"}
     formats = {}
     for kind, number_format in number_formats.items():
         for fill in (None, Light.YELLOW, Light.RED):
-            spec = dict(base)
-            if number_format:
-                spec["num_format"] = number_format
-            if fill is not None:
-                spec["bg_color"] = _FILLS[fill]
-            formats[(kind, fill)] = workbook.add_format(spec)
-    head = {"bold": True, "align": "center", "valign": "vcenter", "border": 1, "text_wrap": True, "font_size": 10}
+            for wrap in (False, True):
+                spec: dict[str, Any] = dict(base)
+                if number_format:
+                    spec["num_format"] = number_format
+                if fill is not None:
+                    spec["bg_color"] = _FILLS[fill]
+                if wrap:
+                    spec["text_wrap"] = True
+                formats[(kind, fill, wrap)] = workbook.add_format(spec)
+    head = {
+        "bold": True,
+        "align": "center",
+        "valign": "vcenter",
+        "border": 1,
+        "text_wrap": True,
+        "font_size": CELL_FONT_PT,
+    }
     headers = {
         "title": workbook.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"}),
         "group": workbook.add_format({**head, "bg_color": "#BDD7EE"}),
         "head": workbook.add_format({**head, "bg_color": "#DDEBF7"}),
+        "cell": workbook.add_format({**base, "num_format": "0"}),
+        "total": workbook.add_format({**base, "num_format": "0", "bold": True, "top": 2}),
+        "total_label": workbook.add_format({**base, "bold": True, "top": 2}),
+        "label": workbook.add_format({**base, "text_wrap": True}),
     }
     return formats, headers
 
@@ -390,12 +458,28 @@ def write_ledger(
     flush_case()
     for writer in (cases_sheet, items_sheet, overdue_sheet):
         writer.close()
-    _write_evaluations(sheet(EVALUATIONS), scope, labels, stats)
-    _write_summary(workbook, scope, labels, english, period, headers, stats, overdue_by_region)
+    evaluations_sheet = sheet(EVALUATIONS)
+    _write_evaluations(evaluations_sheet, scope, labels, stats)
+    summary = _write_summary(workbook, scope, labels, english, period, headers, stats, overdue_by_region)
+    writers = (cases_sheet, items_sheet, overdue_sheet, evaluations_sheet)
+    stats.sheets = [name for writer in writers for name in writer.names] + [summary]
+    _order_sheets(workbook, stats.sheets)
     workbook.close()
     if progress is not None:
         progress(stats.items)
     return stats
+
+
+def _order_sheets(workbook: xlsxwriter.Workbook, names: list[str]) -> None:
+    """Put each sheet's continuations ("事项台账 (2)") right after it, whenever they were added while streaming.
+
+    XlsxWriter has no public way to move a sheet; its sheets are written, and their print titles and filters
+    named, in the order of this list and by each sheet's index (pinned XlsxWriter 3.3; tests check the order).
+    """
+    position = {name: n for n, name in enumerate(names)}
+    workbook.worksheets_objs.sort(key=lambda sheet: position[sheet.name])
+    for index, sheet in enumerate(workbook.worksheets_objs):
+        sheet.index = index
 
 
 def _write_evaluations(
@@ -447,11 +531,10 @@ def _write_summary(
     headers: dict[str, Any],
     stats: LedgerStats,
     overdue: dict[str, int],
-) -> None:
+) -> str:
     """Counts of cases by region × state (aggregated in SQL), plus the overdue items the ledger listed."""
     name = "Summary" if english else "汇总"
     sheet = workbook.add_worksheet(name)
-    stats.sheets.append(name)
     states = [s.value for s in CaseState]
     last = len(states) + 2
     what = "case counts by region and state" if english else "代办案件分地区分状态统计"
@@ -465,12 +548,12 @@ def _write_summary(
         sheet.write_string(2, col, labels["case_state"][state], headers["head"])
     sheet.write_string(2, len(states) + 1, "Cases" if english else "案件合计", headers["head"])
     sheet.write_string(2, last, "Overdue items" if english else "超期事项", headers["head"])
-    sheet.set_column(0, 0, 14)
+    sheet.set_column(0, 0, 12)
     sheet.set_column(1, last, 9)
     sheet.freeze_panes(3, 1)
-    sheet.set_landscape()
-    sheet.set_paper(9)
-    sheet.repeat_rows(0, 2)
+    _print_setup(sheet, title, english, rows=(1, 2))
+    sheet.fit_to_pages(1, 0)  # one page wide, however many states: the region column never separates
+    sheet.repeat_columns(0)
     conditions = _case_conditions(scope)
     if scope.item_ids is not None:
         conditions.append(Case.id.in_(select(CaseItem.case_id).where(CaseItem.id.in_(scope.item_ids))))
@@ -487,17 +570,18 @@ def _write_summary(
     row = 3
     totals = [0] * (len(states) + 2)
     for (_code, region_name), by_state in table.items():
-        sheet.write_string(row, 0, region_name)
+        sheet.write_string(row, 0, region_name, headers["label"])
         values = [by_state.get(s, 0) for s in states]
         values += [sum(values), overdue.get(region_name, 0)]
         for col, value in enumerate(values, start=1):
-            sheet.write_number(row, col, value)
+            sheet.write_number(row, col, value, headers["cell"])
             totals[col - 1] += value
         row += 1
-    bold = workbook.add_format({"bold": True, "top": 1})
-    sheet.write_string(row, 0, "Total" if english else "合计", bold)
+    sheet.write_string(row, 0, "Total" if english else "合计", headers["total_label"])
     for col, value in enumerate(totals, start=1):
-        sheet.write_number(row, col, value, bold)
+        sheet.write_number(row, col, value, headers["total"])
+    sheet.print_area(1, 0, row, last)
+    return name
 
 
 def _period_text(scope: LedgerScope, english: bool) -> str:

@@ -1,4 +1,4 @@
-"""The work ledger in Excel: layout, types, fills, safe text, sheet splitting, filters and row scope."""
+"""The work ledger in Excel: layout, types, fills, safe text, sheet splitting, printing, filters and row scope."""
 
 from __future__ import annotations
 
@@ -9,8 +9,19 @@ import openpyxl
 import pytest
 from sqlalchemy import update
 
+from app.domain.ledger import (
+    CASES,
+    CELL_FONT_PT,
+    EVALUATIONS,
+    ITEMS,
+    MIN_PRINTED_PT,
+    column_pixels,
+    print_layout,
+    printable_pixels,
+    text_lines,
+)
 from app.extensions import db
-from app.models import Case, Project
+from app.models import Case, Enterprise, Project
 from app.services.ledger import LedgerScope, region_scope_for, write_ledger
 from tests.factories import bulk_cases
 
@@ -41,9 +52,8 @@ def test_the_workbook_has_the_official_layout(app):
     assert [c.value for c in items[3]][:3] == ["案件编号", "地区", "项目名称"]
     assert items.freeze_panes == "A4"
     assert items.auto_filter.ref == "A3:Q15"
-    assert items.print_title_rows == "$1:$3"
     assert items.page_setup.orientation == "landscape" and items.page_setup.paperSize == 9
-    assert items.column_dimensions["F"].width >= 30
+    assert items.column_dimensions["F"].width >= 20 and items["F4"].alignment.wrap_text
     assert stats.items == 12 and stats.cases == 6
 
 
@@ -89,6 +99,102 @@ def test_a_sheet_past_its_row_limit_continues_on_the_next(app):
     data_rows = sum(book[n].max_row - 3 for n in names)
     assert data_rows == 18 == stats.items
     assert book["事项台账 (2)"]["A3"].value == "案件编号"  # headers repeat on every part
+    # Each sheet's continuations sit right after it, and keep their own print titles after the move.
+    assert book.sheetnames == [
+        "案件台账",
+        "案件台账 (2)",
+        "事项台账",
+        "事项台账 (2)",
+        "事项台账 (3)",
+        "事项台账 (4)",
+        "超期事项",
+        "超期事项 (2)",
+        "服务评价",
+        "汇总",
+    ]
+    assert stats.sheets == book.sheetnames
+    assert book["事项台账 (3)"].print_title_rows == "$2:$3"
+    assert book["案件台账 (2)"].print_title_cols == "$A:$A"
+    assert book["事项台账 (4)"].print_area == "'事项台账 (4)'!$A$2:$Q$6"
+
+
+def _effective_pt(sheet) -> float:
+    return CELL_FONT_PT * sheet.page_setup.scale / 100
+
+
+def test_every_printed_sheet_is_readable_at_seven_points_or_more(app):
+    bulk_cases("150621", 2)
+    book, _ = _ledger()
+    for name in ("案件台账", "事项台账", "超期事项", "服务评价"):
+        sheet = book[name]
+        assert not sheet.sheet_properties.pageSetUpPr or not sheet.sheet_properties.pageSetUpPr.fitToPage, name
+        assert _effective_pt(sheet) >= MIN_PRINTED_PT, (name, sheet.page_setup.scale)
+        assert sheet.print_title_rows == "$2:$3", name  # group and column headers on every page
+        assert sheet.oddHeader.center.text and "代办帮办专项工作台账" in sheet.oddHeader.center.text
+        assert "&P" in sheet.oddFooter.center.text
+    # The item sheet prints one page wide; the 22 case columns print in two column groups, the case
+    # number repeated on the second, a row's second half on the page right after its first.
+    assert not book["事项台账"].col_breaks.brk
+    cases = book["案件台账"]
+    assert [b.id for b in cases.col_breaks.brk] == [14]  # 基本情况 + 项目情况 | 办理情况
+    assert cases.print_title_cols == "$A:$A"
+    assert cases.page_setup.pageOrder == "overThenDown"
+
+
+def test_the_summary_prints_one_page_wide_with_its_region_column(app):
+    bulk_cases("150621", 2)
+    book, _ = _ledger("150600")
+    summary = book["汇总"]
+    assert summary.sheet_properties.pageSetUpPr.fitToPage
+    assert (summary.page_setup.fitToWidth or 1, summary.page_setup.fitToHeight) == (1, 0)  # 1 is the default
+    assert summary.print_title_cols == "$A:$A" and summary.print_title_rows == "$2:$3"
+    assert summary.page_setup.orientation == "landscape"
+    assert summary["B4"].border.left.style == "thin"
+
+
+def test_empty_cells_of_plain_rows_keep_the_grid(app):
+    bulk_cases("150621", 1)  # both items due 2026-12-10: plain rows, not yet closed
+    book, _ = _ledger()
+    row = [c for c in book["事项台账"][4]]
+    closed_on = row[12]
+    assert closed_on.value is None and not closed_on.fill.fgColor.rgb.endswith("F8CBAD")
+    assert closed_on.border.left.style == "thin" and closed_on.border.bottom.style == "thin"
+    assert book["案件台账"]["V4"].border.top.style == "thin"  # no close reason, still a bordered cell
+
+
+def test_long_names_wrap_and_their_rows_grow(app):
+    bulk_cases("150621", 1)
+    long_name = "鄂尔多斯市达拉特旗绿色能源与现代煤化工循环经济产业园区投资建设发展有限责任公司"
+    db.session.execute(update(Enterprise).values(name=long_name))
+    db.session.commit()
+    book, _ = _ledger()
+    items = book["事项台账"]
+    assert items["D4"].value == long_name and items["D4"].alignment.wrap_text
+    assert items.row_dimensions[4].height >= 4 * 13  # 41 characters in a 17-character column: four lines
+    assert book["案件台账"].row_dimensions[3].height >= 2 * 13  # so do headers such as 当年计划投资（万元）
+
+
+def test_print_layouts_pack_whole_column_groups_at_a_readable_scale():
+    min_scale = MIN_PRINTED_PT * 100 / CELL_FONT_PT
+    for spec in (CASES, ITEMS, EVALUATIONS):
+        layout = print_layout(spec)
+        assert layout.scale >= min_scale
+        widths = [column_pixels(c.width) for c in spec.columns]
+        group_starts, start = set(), 0
+        for group in spec.groups:
+            group_starts.add(start)
+            start += len(group.columns)
+        assert set(layout.breaks) <= group_starts  # a page never splits a column group
+        for first, last in layout.page_columns(len(widths)):
+            keys = sum(widths[: spec.keys]) if first else 0
+            assert keys + sum(widths[first : last + 1]) <= printable_pixels(layout.scale)
+
+
+def test_text_lines_counts_chinese_characters_as_wide():
+    assert text_lines("取水许可审批", 12) == 1
+    assert text_lines("a" * 12, 12) == 1
+    assert text_lines("鄂尔多斯市达拉特旗绿色能源有限责任公司", 12) == 4  # six characters a line
+    assert text_lines("第一行\n第二行", 12) == 2
 
 
 def test_a_banner_ledger_holds_no_row_of_another_banner(app):
