@@ -22,11 +22,12 @@ from app.domain.catalog import (
     parse_rows,
 )
 from app.domain.enums import CatalogAction, FastTrack, ItemType, Stage, chinese_name
-from app.domain.errors import N_, FileRejected, Forbidden, NotFound, Problem, StaleRecord, ValidationError
+from app.domain.errors import N_, FileRejected, Forbidden, NotFound, Problem, ValidationError
 from app.extensions import db
 from app.models import CatalogChange, CatalogItem, Department, Region, Staff
 from app.models.org import now
 from app.services.clock import today
+from app.services.engine import check_version, committing
 from app.services.scope import can_see_region, is_admin
 from app.services.tabular import Table
 from app.services.uow import transaction
@@ -41,12 +42,6 @@ def _editable_item(item_id: int, actor: Staff) -> CatalogItem:
     if not is_admin(actor):
         raise Forbidden()
     return item
-
-
-def _check_version(item: CatalogItem, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != item.version:
-        who = item.updated_by.username if item.updated_by else "?"
-        raise StaleRecord(who=who, when=item.updated_at.strftime("%Y-%m-%d %H:%M:%S"))
 
 
 def _raise_first(problems: list[tuple[str, str, dict[str, Any]]]) -> None:
@@ -139,8 +134,8 @@ def update_item(
 ) -> list[str]:
     """Change an item's fields; returns the names of the fields that changed (none: nothing written)."""
     item = _editable_item(item_id, actor)
-    _check_version(item, expected_version)
-    with transaction():
+    check_version(item, expected_version)
+    with committing(item):  # a save that lost the race reads as “changed by X at T”
         changed = _update(item, values, actor, reason)
     return changed
 
@@ -181,10 +176,10 @@ def _update(item: CatalogItem, values: dict[str, Any], actor: Staff, reason: str
 def retire_item(item_id: int, actor: Staff, reason: str, expected_version: int | None = None) -> CatalogItem:
     """Take an item out of use (never deleted): new cases can no longer choose it, the public list hides it."""
     item = _editable_item(item_id, actor)
-    _check_version(item, expected_version)
+    check_version(item, expected_version)
     if item.retired:
         raise ValidationError(N_("The item is already retired."))
-    with transaction():
+    with committing(item):  # a save that lost the race reads as “changed by X at T”
         _set_retired(item, True, actor, _require_reason(reason))
     return item
 
@@ -192,10 +187,10 @@ def retire_item(item_id: int, actor: Staff, reason: str, expected_version: int |
 def restore_item(item_id: int, actor: Staff, reason: str, expected_version: int | None = None) -> CatalogItem:
     """Bring a retired item back into use."""
     item = _editable_item(item_id, actor)
-    _check_version(item, expected_version)
+    check_version(item, expected_version)
     if not item.retired:
         raise ValidationError(N_("The item is in use already."))
-    with transaction():
+    with committing(item):  # a save that lost the race reads as “changed by X at T”
         _set_retired(item, False, actor, _require_reason(reason))
     return item
 

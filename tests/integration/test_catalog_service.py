@@ -102,3 +102,26 @@ def test_staff_of_a_banner_cannot_read_another_regions_catalog(app, staff, regio
     with pytest.raises(NotFound):
         catalog.region_items(region("150600").id, staff("dlt_agent"))
     assert catalog.region_items(region("150621").id, staff("dlt_agent"))
+
+
+def test_a_catalog_save_that_loses_the_race_at_commit_is_refused_with_who_and_when(app, staff, region, monkeypatch):
+    from sqlalchemy.orm import Session
+
+    item = _item(region("150621").id, "取水许可审批")
+    real_check = catalog.check_item
+
+    def another_admin_saves_first(values):
+        with Session(db.engine) as other:
+            theirs = other.get(CatalogItem, item.id)
+            theirs.legal_limit_days = 15
+            theirs.version += 1
+            other.commit()
+        return real_check(values)
+
+    monkeypatch.setattr(catalog, "check_item", another_admin_saves_first)
+    with pytest.raises(StaleRecord):
+        catalog.update_item(item.id, {"promised_limit_days": 12}, staff("admin"), "压缩时限", item.version)
+    db.session.expire_all()
+    stored = db.session.get(CatalogItem, item.id)
+    assert (stored.legal_limit_days, stored.promised_limit_days) == (15, None)
+    assert [c.field for c in _history(item.id) if c.field == "promised_limit_days"] == []
