@@ -16,10 +16,11 @@ from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 
 from app.domain.enums import LabelledEnum, RoleName
-from app.domain.workflow import NOT_FILED_ITEM_VALUES, OPEN_CASE_VALUES, OPEN_ITEM_VALUES, PAUSED_ITEM_VALUES
+from app.domain.workflow import OPEN_CASE_VALUES, PAUSED_ITEM_VALUES
 from app.extensions import db
 from app.models import Case, CaseItem, Department, Enterprise, Project, Region, Staff
 from app.services.lights import light_book
+from app.services.urgency import case_deadline_sql, item_deadline_sql
 
 # A search box takes a few words, not a document; longer input is cut rather than sent to LIKE.
 MAX_TEXT = 60
@@ -37,10 +38,11 @@ def _text(value: str | None) -> str:
     return (value or "").strip()[:MAX_TEXT]
 
 
-def _id(value: str | None) -> int | None:
+def form_id(value: str | None) -> int | None:
+    """A record id typed or posted as text, or None when it is not one (letters, empty, past 64 bits)."""
     raw = (value or "").strip()
-    # Ids past 64 bits are not ids; a bigger number would overflow the database driver.
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+    # A bigger number would overflow the database driver's integer.
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
 
 
 def enum_is(column: ColumnElement[str], enum: type[LabelledEnum], value: str | None) -> ColumnElement[bool] | None:
@@ -49,7 +51,7 @@ def enum_is(column: ColumnElement[str], enum: type[LabelledEnum], value: str | N
 
 
 def id_is(column: ColumnElement[int], value: str | None) -> ColumnElement[bool] | None:
-    number = _id(value)
+    number = form_id(value)
     return None if number is None else column == number
 
 
@@ -112,28 +114,21 @@ def in_cases(criterion: ColumnElement[bool] | None) -> ColumnElement[bool] | Non
 
 # --- 预警 (traffic lights in SQL) -------------------------------------------------------------------------
 #
-# The same rules as services.lights.LightBook: an open item's deadline is its planned filing date before
-# filing and its due date after; a paused item has no light; a case takes the worst of its open items and
-# of its planned end. Red: the deadline has passed. Yellow: fewer than the yellow working days are left.
-# TODO(#8 urgency): point these two functions at app.services.urgency once it lands, so lists, ledger,
-# reports and queues share one definition.
+# The lights of services.lights.LightBook, with the deadlines of app.services.urgency (the one definition):
+# a paused item shows no light; a case takes the worst of its items and of its own deadline (agency step
+# or planned end). Red: the deadline has passed. Yellow: fewer than the yellow working days are left.
 
 
 def _item_deadline_before(day: dt.date) -> ColumnElement[bool]:
-    return and_(
-        CaseItem.state.in_(sorted(OPEN_ITEM_VALUES - PAUSED_ITEM_VALUES)),
-        or_(
-            and_(CaseItem.state.in_(sorted(NOT_FILED_ITEM_VALUES)), CaseItem.planned_filing_on < day),
-            and_(CaseItem.state.not_in(sorted(NOT_FILED_ITEM_VALUES)), CaseItem.due_on < day),
-        ),
-    )
+    deadline = item_deadline_sql()
+    return and_(CaseItem.state.not_in(sorted(PAUSED_ITEM_VALUES)), deadline.is_not(None), deadline < day)
 
 
 def _case_deadline_before(day: dt.date) -> ColumnElement[bool]:
-    open_item = exists().where(
-        CaseItem.case_id == Case.id, _item_deadline_before(day)
-    )  # correlated: one index probe per case
-    return and_(Case.state.in_(sorted(OPEN_CASE_VALUES)), or_(Case.planned_end < day, open_item))
+    deadline = case_deadline_sql()
+    # Correlated: one index probe on case_item.case_id per case.
+    late_item = exists().where(CaseItem.case_id == Case.id, _item_deadline_before(day))
+    return and_(Case.state.in_(sorted(OPEN_CASE_VALUES)), or_(and_(deadline.is_not(None), deadline < day), late_item))
 
 
 def _warning_days() -> tuple[dt.date, dt.date] | None:

@@ -47,7 +47,15 @@ from app.services.ledger import LedgerScope, count_rows, write_ledger
 from app.services.lights import LightBook, light_book
 from app.services.scope import role_names, sees_full_phones, visible_department_ids
 from app.services.search import WarningLevel
-from app.views.base import EagerInterface, ServiceModelView, actor, flash_error, region_scope, scoped_regions
+from app.views.base import (
+    EagerInterface,
+    ServiceModelView,
+    actor,
+    error_text,
+    flash_error,
+    region_scope,
+    scoped_regions,
+)
 
 
 def phone(value: str | None) -> str:
@@ -92,8 +100,8 @@ def _case_link(case: Case) -> Markup:
     return Markup('<a href="{}">{}</a>').format(url_for("CasePageView.case", case_id=case.id), case.number)
 
 
-def _date(value: dt.date | None) -> str:
-    return value.isoformat() if value else ""
+def _date(value: dt.date | None) -> Markup | str:
+    return Markup('<span class="date">{}</span>').format(value.isoformat()) if value else ""
 
 
 def department_scope() -> list[int]:
@@ -521,6 +529,54 @@ def _safe_next(default: str) -> str:
     return target if target.startswith("/") and not parts.netloc and not target.startswith("//") else default
 
 
+# A valid stand-in for the fields not under test when the application form is checked field by field.
+_SAMPLE_CREDIT_CODE = "91350100M000100Y43"
+
+
+def _refusal(check: Callable[[], Any]) -> str | None:
+    try:
+        check()
+    except DomainError as error:
+        return error_text(error)
+    return None
+
+
+def application_problems(values: Any) -> dict[str, str]:
+    """Every field of the application form the service would refuse, keyed by input name, all at once.
+
+    The service stops at the first refusal; the form runs the service's own checks one field at a time
+    (the other fields given valid stand-ins) so the applicant sees every mistake in one round.
+    """
+    problems: dict[str, str] = {}
+    groups = (
+        (
+            "enterprise",
+            case_service.clean_enterprise,
+            {"name": "-", "credit_code": _SAMPLE_CREDIT_CODE},
+            ENTERPRISE_LABELS,
+        ),
+        ("project", case_service.clean_project, {"name": "-"}, PROJECT_LABELS),
+    )
+    for prefix, clean, sample, labels in groups:
+        for key in labels:
+            probe = {**sample, key: values.get(f"{prefix}_{key}", "")}
+            text = _refusal(lambda c=clean, p=probe: c(p))
+            if text:
+                problems[f"{prefix}_{key}"] = text
+        if not [k for k in problems if k.startswith(prefix)]:
+            # Rules across fields (this year's investment within the total) show at the later field.
+            whole = {k: values.get(f"{prefix}_{k}", "") for k in labels}
+            text = _refusal(lambda c=clean, w=whole: c(w))
+            if text:
+                problems[f"{prefix}_planned_investment" if prefix == "project" else prefix + "_name"] = text
+    if values.get("channel", "") not in {c.value for c in Channel}:
+        problems["channel"] = gettext("Choose the channel the application came by.")
+    raw_date = values.get("applied_on", "")
+    if raw_date and _parse_date(raw_date) is None:
+        problems["applied_on"] = gettext("The date format is not correct (YYYY-MM-DD).")
+    return problems
+
+
 class CasePageView(BaseView):
     """One case: its state and next steps, enterprise and project, items and schedule, timeline."""
 
@@ -659,9 +715,12 @@ class CasePageView(BaseView):
     @has_access
     @permission_name("agent")
     def agent(self, case_id: int) -> Any:
-        agent_id = request.form.get("agent_id", "")
+        agent_id = search.form_id(request.form.get("agent_id"))
+        if agent_id is None:
+            flash(gettext("Choose the agent from the list."), "danger")
+            return self._back(case_id)
         self._run(
-            lambda: case_service.assign_agent(case_id, int(agent_id or 0), actor(), _version()),
+            lambda: case_service.assign_agent(case_id, agent_id, actor(), _version()),
             gettext("Agent named."),
         )
         return self._back(case_id)
@@ -722,24 +781,28 @@ class CasePageView(BaseView):
             )
         )
         values = request.form
+        problems: dict[str, str] = {}
         if request.method == "POST":
-            try:
-                case = case_service.submit_application(
-                    region_id,
-                    {k: values.get(f"enterprise_{k}", "") for k in ENTERPRISE_LABELS},
-                    {k: values.get(f"project_{k}", "") for k in PROJECT_LABELS},
-                    values.get("channel", ""),
-                    _parse_date(values.get("applied_on")) or today(),
-                    [int(v) for v in values.getlist("catalog_item_id") if v.isdigit()],
-                    user,
-                    other_items_text=values.get("other_text", ""),
-                    note=values.get("note", ""),
-                )
-            except DomainError as error:
-                flash_error(error)
-            else:
-                flash(gettext("Application %(number)s registered.", number=case.number), "success")
-                return redirect(url_for(".case", case_id=case.id))
+            problems = application_problems(values)
+            if not problems:
+                try:
+                    case = case_service.submit_application(
+                        region_id,
+                        {k: values.get(f"enterprise_{k}", "") for k in ENTERPRISE_LABELS},
+                        {k: values.get(f"project_{k}", "") for k in PROJECT_LABELS},
+                        values.get("channel", ""),
+                        _parse_date(values.get("applied_on")) or today(),
+                        [int(v) for v in values.getlist("catalog_item_id") if v.isdigit()],
+                        user,
+                        other_items_text=values.get("other_text", ""),
+                        note=values.get("note", ""),
+                    )
+                except DomainError as error:
+                    problems[""] = error_text(error)
+                else:
+                    flash(gettext("Application %(number)s registered.", number=case.number), "success")
+                    return redirect(url_for(".case", case_id=case.id))
+            flash(gettext("The application was not registered: correct the fields marked below."), "danger")
         return self.render_template(
             "cases/new.html",
             title=gettext("New application"),
@@ -747,6 +810,7 @@ class CasePageView(BaseView):
             region_id=region_id,
             catalog=catalog,
             chosen={int(v) for v in values.getlist("catalog_item_id") if v.isdigit()},
+            problems=problems,
             enterprise_labels=ENTERPRISE_LABELS,
             project_labels=PROJECT_LABELS,
             Channel=Channel,
@@ -823,4 +887,6 @@ class WorkQueueView(BaseView):
             light_badge=light_badge,
             action_labels=ACTION_LABELS,
             CaseState=CaseState,
+            Satisfaction=Satisfaction,
+            today=today(),
         )

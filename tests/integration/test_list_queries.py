@@ -52,6 +52,17 @@ def hundred_cases(app):
         ("dlt_supervisor", "/caselist/list/?psize_CaseView={n}"),
         ("dlt_supervisor", "/caseitems/list/?psize_CaseItemView={n}"),
         ("dlt_liaison_water", "/caseitems/list/?psize_CaseItemView={n}"),
+        # Every filter at once: the dropdowns are read within the user's scope, the criteria are sub-selects.
+        (
+            "supervisor",
+            "/caselist/list/?psize_CaseView={n}&_flt_0_state=in_progress&_flt_0_channel=window&_flt_0_warning=any"
+            "&_flt_0_search=150621&_flt_0_enterprise=批量&_flt_0_project=批量项目",
+        ),
+        (
+            "supervisor",
+            "/caseitems/list/?psize_CaseItemView={n}&_flt_0_state=accepted&_flt_0_stage=project_land"
+            "&_flt_0_search=150621&_flt_0_warning=any&_flt_0_enterprise=批量",
+        ),
     ],
 )
 def test_a_list_costs_the_same_queries_for_10_and_100_rows(login, hundred_cases, user, url):
