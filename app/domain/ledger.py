@@ -258,5 +258,10 @@ EVALUATION_COLUMNS = (
 
 CASES = SheetSpec("cases", "案件台账", "Cases", CASE_COLUMNS)
 ITEMS = SheetSpec("items", "事项台账", "Items", ITEM_COLUMNS)
-OVERDUE = SheetSpec("overdue", "超期事项", "Overdue", ITEM_COLUMNS)
+# The overdue sheet lists both figures of app.domain.urgency, each row saying which one it counts in.
+OVERDUE_COLUMNS = (
+    *ITEM_COLUMNS[:-1],
+    G("超期类型", "Overdue", (C("overdue_kind", "超期类型", "Kind", width=8, wrap=True),)),
+)
+OVERDUE = SheetSpec("overdue", "超期事项", "Overdue", OVERDUE_COLUMNS)
 EVALUATIONS = SheetSpec("evaluations", "服务评价", "Evaluations", EVALUATION_COLUMNS)

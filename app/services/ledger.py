@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import xlsxwriter
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app.domain.enums import Stage
@@ -32,6 +32,7 @@ from app.domain.ledger import (
     text_lines,
 )
 from app.domain.lights import Light, worst
+from app.domain.urgency import Overdue, item_overdue
 from app.domain.workdays import WorkdayIndex
 from app.domain.workflow import (
     CLOSED_ITEM_VALUES,
@@ -48,6 +49,7 @@ from app.models import Case, CaseItem, Department, Enterprise, Evaluation, Proje
 from app.services.calendar import work_calendar
 from app.services.clock import today
 from app.services.lights import LightBook
+from app.services.urgency import item_overdue_sql
 
 EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()
 FETCH_CHUNK = 2000
@@ -89,6 +91,7 @@ def _labels(english: bool) -> dict[str, dict[str, str]]:
         "category": table(ProjectCategory),
         "level": table(Satisfaction),
         "light": {k: v for k, v in table(Light).items() if k in ("red", "yellow", "green", "paused")},
+        "overdue": table(Overdue),
     }
 
 
@@ -372,7 +375,6 @@ def write_ledger(
         for writer in (cases_sheet, items_sheet, overdue_sheet):
             writer.sink = capture.setdefault(writer.spec.key, [])
     current: tuple[Any, ...] | None = None
-    overdue_by_region: dict[str, int] = {}
     case_lights: list[Light] = []
     n_items = n_closed = 0
 
@@ -449,10 +451,12 @@ def write_ledger(
         )
         items_sheet.append(values, light)
         stats.items += 1
-        if light is Light.RED:
-            overdue_sheet.append(values, light)
+        # The overdue sheet follows the one definition (app.domain.urgency), as the summary's SQL does:
+        # 超期办理 past the due date (an item paused after it stays overdue), 逾期申报 past the planned filing.
+        kind = item_overdue(item_state, row[25], row[27], row[31], on)
+        if kind is not None:
+            overdue_sheet.append((*values[:-1], labels["overdue"][kind.value]), Light.RED)
             stats.overdue += 1
-            overdue_by_region[row[2]] = overdue_by_region.get(row[2], 0) + 1
         if progress is not None and stats.items % 5000 == 0:
             progress(stats.items)
     flush_case()
@@ -460,7 +464,7 @@ def write_ledger(
         writer.close()
     evaluations_sheet = sheet(EVALUATIONS)
     _write_evaluations(evaluations_sheet, scope, labels, stats)
-    summary = _write_summary(workbook, scope, labels, english, period, headers, stats, overdue_by_region)
+    summary = _write_summary(workbook, scope, labels, english, period, headers, on)
     writers = (cases_sheet, items_sheet, overdue_sheet, evaluations_sheet)
     stats.sheets = [name for writer in writers for name in writer.names] + [summary]
     _order_sheets(workbook, stats.sheets)
@@ -529,27 +533,30 @@ def _write_summary(
     english: bool,
     period: str,
     headers: dict[str, Any],
-    stats: LedgerStats,
-    overdue: dict[str, int],
+    on: dt.date,
 ) -> str:
-    """Counts of cases by region × state (aggregated in SQL), plus the overdue items the ledger listed."""
+    """Cases by region × state and the two overdue figures (超期办理, 逾期申报), each aggregated in SQL."""
     name = "Summary" if english else "汇总"
     sheet = workbook.add_worksheet(name)
     states = [s.value for s in CaseState]
-    last = len(states) + 2
+    kinds = (Overdue.HANDLING, Overdue.FILING)
+    last = len(states) + 1 + len(kinds)
     what = "case counts by region and state" if english else "代办案件分地区分状态统计"
     title = f"{scope.title_region} {what} · {period}"
     sheet.merge_range(0, 0, 0, last, title, headers["title"])
     sheet.merge_range(1, 1, 1, len(states), "Cases by state" if english else "案件状态", headers["group"])
     sheet.write_string(1, 0, "", headers["group"])
-    sheet.merge_range(1, len(states) + 1, 1, last, "Totals" if english else "合计", headers["group"])
+    sheet.write_string(1, len(states) + 1, "Totals" if english else "合计", headers["group"])
+    sheet.merge_range(1, len(states) + 2, 1, last, "Overdue items" if english else "超期事项", headers["group"])
     sheet.write_string(2, 0, "Region" if english else "地区", headers["head"])
     for col, state in enumerate(states, start=1):
         sheet.write_string(2, col, labels["case_state"][state], headers["head"])
     sheet.write_string(2, len(states) + 1, "Cases" if english else "案件合计", headers["head"])
-    sheet.write_string(2, last, "Overdue items" if english else "超期事项", headers["head"])
+    for col, kind in enumerate(kinds, start=len(states) + 2):
+        sheet.write_string(2, col, labels["overdue"][kind.value], headers["head"])
     sheet.set_column(0, 0, 12)
     sheet.set_column(1, last, 9)
+    sheet.set_row(2, row_height(2))
     sheet.freeze_panes(3, 1)
     _print_setup(sheet, title, english, rows=(1, 2))
     sheet.fit_to_pages(1, 0)  # one page wide, however many states: the region column never separates
@@ -567,12 +574,13 @@ def _write_summary(
     table: dict[tuple[str, str], dict[str, int]] = {}
     for code, region_name, state, n in counts:
         table.setdefault((code, region_name), {})[state] = n
+    overdue = _overdue_by_region(scope, on, kinds)
     row = 3
-    totals = [0] * (len(states) + 2)
-    for (_code, region_name), by_state in table.items():
+    totals = [0] * (len(states) + 1 + len(kinds))
+    for (code, region_name), by_state in table.items():
         sheet.write_string(row, 0, region_name, headers["label"])
         values = [by_state.get(s, 0) for s in states]
-        values += [sum(values), overdue.get(region_name, 0)]
+        values += [sum(values), *overdue.get(code, (0,) * len(kinds))]
         for col, value in enumerate(values, start=1):
             sheet.write_number(row, col, value, headers["cell"])
             totals[col - 1] += value
@@ -582,6 +590,26 @@ def _write_summary(
         sheet.write_number(row, col, value, headers["total"])
     sheet.print_area(1, 0, row, last)
     return name
+
+
+def overdue_counts(kinds: tuple[Overdue, ...], on: dt.date) -> list[Any]:
+    """SQL sums counting the CaseItem rows in each overdue figure on `on` (the ledger's and the reports')."""
+    return [func.coalesce(func.sum(case((item_overdue_sql(kind, on), 1), else_=0)), 0) for kind in kinds]
+
+
+def _overdue_by_region(scope: LedgerScope, on: dt.date, kinds: tuple[Overdue, ...]) -> dict[str, tuple[int, ...]]:
+    """Per region code, how many of the ledger's items count in each overdue figure on `on` (one query)."""
+    query = (
+        select(Region.code, *overdue_counts(kinds, on))
+        .select_from(CaseItem)
+        .join(Case, Case.id == CaseItem.case_id)
+        .join(Region, Region.id == Case.region_id)
+        .where(*_case_conditions(scope))
+        .group_by(Region.code)
+    )
+    if scope.item_ids is not None:
+        query = query.where(CaseItem.id.in_(scope.item_ids))
+    return {code: tuple(int(n) for n in ns) for code, *ns in db.session.execute(query)}
 
 
 def _period_text(scope: LedgerScope, english: bool) -> str:

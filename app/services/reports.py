@@ -10,15 +10,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import xlsxwriter
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 
 from app.domain.enums import RegionLevel, RoleName
 from app.domain.errors import N_, Forbidden, NotFound, ValidationError
-from app.domain.workflow import OPEN_ITEM_VALUES, Satisfaction
+from app.domain.urgency import Overdue
+from app.domain.workflow import Satisfaction
 from app.extensions import db
 from app.models import Case, CaseItem, Evaluation, MonthlyReport, Region, Staff
 from app.models.org import now
 from app.services.clock import today
+from app.services.ledger import overdue_counts
 from app.services.scope import role_names, visible_region_ids
 from app.services.uow import transaction
 
@@ -28,7 +30,8 @@ FIGURES = (
     ("in_progress", N_("Cases in progress at month end")),
     ("completed", N_("Completed")),
     ("terminated", N_("Terminated")),
-    ("overdue", N_("Overdue items")),
+    ("overdue_handling", N_("Overdue handling")),  # 超期办理: app.domain.urgency, the ledger's figures too
+    ("late_filing", N_("Late filing")),  # 逾期申报
     ("evaluations", N_("Evaluations")),
     ("very_satisfied", N_("Very satisfied")),
     ("satisfied", N_("Satisfied")),
@@ -49,7 +52,11 @@ def deadline(first: dt.date) -> dt.date:
 
 
 def month_figures(region_id: int, first: dt.date) -> dict[str, int]:
-    """The month's figures of a region, built from the ledger's data."""
+    """The month's figures of a region, built from the ledger's data.
+
+    The two overdue figures are counted on the report's day (today, or the month's last day once it is
+    over) by the one definition of app.domain.urgency, so a report agrees with the ledger of that day.
+    """
     last = month_end(first)
     cutoff = min(last, today())
 
@@ -65,21 +72,15 @@ def month_figures(region_id: int, first: dt.date) -> dict[str, int]:
         ),
         "completed": count(Case.state.in_(["completed", "evaluated"]), Case.closed_on.between(first, last)),
         "terminated": count(Case.state == "terminated", Case.closed_on.between(first, last)),
-        "overdue": db.session.scalar(
-            select(func.count(CaseItem.id))
-            .join(Case, Case.id == CaseItem.case_id)
-            .where(
-                Case.region_id == region_id,
-                CaseItem.due_on < cutoff,
-                or_(
-                    and_(CaseItem.closed_on.is_(None), CaseItem.state.in_(OPEN_ITEM_VALUES)),
-                    CaseItem.closed_on > CaseItem.due_on,
-                ),
-                or_(CaseItem.closed_on.is_(None), CaseItem.closed_on >= first),
-            )
-        )
-        or 0,
     }
+    kinds = {"overdue_handling": Overdue.HANDLING, "late_filing": Overdue.FILING}
+    overdue = db.session.execute(
+        select(*overdue_counts(tuple(kinds.values()), cutoff))
+        .select_from(CaseItem)
+        .join(Case, Case.id == CaseItem.case_id)
+        .where(Case.region_id == region_id)
+    ).one()
+    figures.update({key: int(n) for key, n in zip(kinds, overdue, strict=True)})
     levels = dict(
         db.session.execute(
             select(Evaluation.level, func.count(Evaluation.id))
@@ -227,7 +228,10 @@ def report_workbook(
         sheet.write_number(row, 3, report.version, cell)
         figures = json.loads(report.figures)
         for col, (key, _) in enumerate(FIGURES, start=4):
-            sheet.write_number(row, col, figures.get(key, 0), cell)
+            if key in figures:
+                sheet.write_number(row, col, figures[key], cell)
+            else:  # a report submitted before this figure existed: blank, not a made-up zero
+                sheet.write_blank(row, col, None, cell)
         sheet.write_string(row, len(columns) - 1, report.problems, cell)
     workbook.close()
     return buffer.getvalue()

@@ -84,6 +84,7 @@ class MonthlyReportView(BaseView):
             first=first,
             deadline=reports.deadline(first),
             figures=reports.month_figures(user.region_id, first),
+            as_of=min(reports.month_end(first), today()),
             labels=_labels(),
             keys=[key for key, _ in reports.FIGURES],
             history=history,
