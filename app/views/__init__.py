@@ -13,7 +13,7 @@ from app.services.calendar import missing_next_year
 from app.services.clock import today
 from app.services.scope import is_admin
 from app.views import public
-from app.views.base import checked_list_args, humanize_columns, sortable_columns, valid_id
+from app.views.base import checked_list_args, humanize_columns, name_blank_choices, sortable_columns, valid_id
 from app.views.calendar import CalendarDayView, CalendarYearView, WorkdayCalculatorView
 from app.views.cases import (
     CaseItemView,
@@ -146,6 +146,7 @@ def guard_actions(app: Flask) -> None:
     for view in model_views.values():
         view.order_columns = sortable_columns(view, type(view).order_columns)
         humanize_columns(view)
+        name_blank_choices(view)
 
     @app.before_request
     def check_arguments() -> None:

@@ -11,15 +11,17 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app, flash, g, request
 from flask_appbuilder import ModelView
 from flask_appbuilder.baseviews import BaseModelView
+from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterInFunction, FilterRelation
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.urltools import get_order_args, get_page_args, get_page_size_args
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import ImmutableMultiDict
 from wtforms import DateField
+from wtforms.fields.core import UnboundField
 
 from app.domain.errors import DomainError, FileRejected
 from app.models import Staff
@@ -89,6 +91,14 @@ def humanize_columns(view: BaseModelView) -> None:
     for column in columns - set(formatters):
         formatters[column] = display_value
     view.formatters_columns = formatters
+
+
+def name_blank_choices(view: BaseModelView) -> None:
+    """Label the empty choice of FAB's relation selects: WTForms 3.3 shows its value `__None` otherwise."""
+    for form in (getattr(view, name, None) for name in ("add_form", "edit_form", "search_form")):
+        for field in vars(form or object).values():
+            if isinstance(field, UnboundField) and issubclass(field.field_class, QuerySelectField):
+                field.kwargs["blank_text"] = lazy_gettext("(none)")
 
 
 def _translated(params: dict[str, Any]) -> dict[str, Any]:
