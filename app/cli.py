@@ -8,6 +8,7 @@ import click
 from flask import Flask
 from werkzeug.security import generate_password_hash
 
+from app.services.deadlines import fill_step_dues
 from app.services.demo import demo_staff, seed_demo_cases
 from app.services.docs import roles_markdown, workflow_markdown
 from app.services.roles import sync_roles
@@ -20,6 +21,7 @@ def seed_command(demo: bool) -> None:
     """Load regions, departments, the catalog and roles; run twice, same rows."""
     roles = sync_roles()
     report = seed_reference()
+    fill_step_dues()  # cases registered before the agency's own steps had limits
     added = ", ".join(f"{k}: {v}" for k, v in report.created.items()) or "nothing new"
     click.echo(f"Reference data loaded ({added}); roles synced ({sum(roles.added.values())} permissions added).")
     if demo:

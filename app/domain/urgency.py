@@ -64,9 +64,11 @@ def item_overdue(
 ) -> Overdue | None:
     """Which overdue figure an item counts in on `today`, if any."""
     deadline = item_deadline(state, planned_filing_on, due_on)
-    if deadline is None or item_clock(today, paused_since) <= deadline:
+    if deadline is None:
         return None
-    return Overdue.FILING if state in NOT_FILED_ITEM_VALUES else Overdue.HANDLING
+    if state in NOT_FILED_ITEM_VALUES:  # before filing no department clock runs, so none can stop
+        return Overdue.FILING if today > deadline else None
+    return Overdue.HANDLING if item_clock(today, paused_since) > deadline else None
 
 
 def overdue_when_paused(state: str, due_on: dt.date | None, paused_since: dt.date | None) -> bool:

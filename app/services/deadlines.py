@@ -14,15 +14,18 @@ import datetime as dt
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from app.domain.errors import UnknownCalendarYear
+from app.domain.errors import N_, Forbidden, NotFound, UnknownCalendarYear, ValidationError
 from app.domain.urgency import DEFAULT_STEP_LIMITS, STEP_LIMIT_VALUES
 from app.domain.workdays import WorkCalendar
 from app.domain.workflow import OPEN_CASE_VALUES, CaseState, ItemState
 from app.extensions import db
 from app.models import Case, CaseItem, Evaluation, ItemPause, Staff, StepLimit
+from app.models.org import now
 from app.services.calendar import work_calendar
 from app.services.clock import today
 from app.services.engine import record_event
+from app.services.scope import is_admin
+from app.services.uow import transaction
 
 
 def step_limits() -> dict[str, int]:
@@ -216,3 +219,51 @@ def _log(case: Case, item: CaseItem | None, note: str, actor: Staff | None) -> N
         on_date=today(),
         note=note,
     )
+
+
+def fill_step_dues() -> int:
+    """Give open cases of the agency's own steps their limit where none is stored yet (after an upgrade)."""
+    deadlines = Deadlines()
+    count = 0
+    for case in db.session.scalars(
+        select(Case).where(Case.state.in_(sorted(STEP_LIMIT_VALUES)), Case.step_due_on.is_(None))
+    ):
+        case.step_due_on = deadlines.step_due(case)
+        count += case.step_due_on is not None
+    db.session.commit()
+    return count
+
+
+class StepLimitInvalid(ValidationError):
+    template = N_("A step limit is a whole number of working days from 1 to 60.")
+
+
+def set_step_limit(state: str, working_days: int, actor: Staff) -> int:
+    """An administrator sets the working days of one agency step; open cases in it follow. Returns how many."""
+    if not is_admin(actor):
+        raise Forbidden()
+    if state not in STEP_LIMIT_VALUES:
+        raise NotFound()
+    if not isinstance(working_days, int) or not 1 <= working_days <= 60:
+        raise StepLimitInvalid()
+    with transaction():
+        row = db.session.get(StepLimit, state) or StepLimit(state=state)
+        old = step_limits()[state]
+        row.working_days = working_days
+        row.updated_by_id = actor.id
+        row.updated_at = now()
+        db.session.add(row)
+        db.session.flush()
+        deadlines = Deadlines()
+        changed = 0
+        for case in db.session.scalars(select(Case).where(Case.state == state)):
+            due = deadlines.step_due(case)
+            if due != case.step_due_on:
+                note = (
+                    f"代办时限由 {old} 个工作日调整为 {working_days} 个，"
+                    f"时限由 {_date(case.step_due_on)} 改为 {_date(due)}"
+                )
+                case.step_due_on = due
+                _log(case, None, note, actor)
+                changed += 1
+    return changed

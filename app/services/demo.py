@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import func, select
 
 from app.domain.codes import credit_check_character, org_check_character
@@ -17,7 +18,8 @@ from app.domain.enums import RoleName
 from app.domain.errors import DomainError
 from app.extensions import db
 from app.models import Case, CatalogItem, Department, Region, Staff
-from app.services import cases
+from app.services import cases, catalog
+from app.services.calendar import work_calendar
 from app.services.cases import PlanLine
 from app.services.clock import today
 
@@ -113,6 +115,39 @@ def _credit_code(region_code: str, n: int) -> str:
     return first17 + credit_check_character(first17)
 
 
+# Catalog items of the demo regions that allow 容缺受理 / 告知承诺, so the journey can show both.
+FAST_ACCEPTANCE = {
+    "建筑工程施工许可证核发": {"allows_incomplete": True, "allows_commitment": True},
+    "企业投资项目备案": {"allows_commitment": True},
+    "生产建设项目水土保持方案审批": {"allows_incomplete": True},
+}
+
+
+def _allow_fast_acceptance(region: Region) -> None:
+    """A local choice an administrator would make in the catalog, recorded in its history like any edit."""
+    admin = db.session.scalars(select(Staff).join(Staff.roles).where(Role.name == RoleName.ADMIN.value)).first()
+    for name, flags in FAST_ACCEPTANCE.items():
+        entry = db.session.scalar(
+            select(CatalogItem).where(CatalogItem.region_id == region.id, CatalogItem.name == name)
+        )
+        if entry is None or all(getattr(entry, k) == v for k, v in flags.items()):
+            continue
+        if admin is None:
+            for key, value in flags.items():
+                setattr(entry, key, value)
+            db.session.commit()
+        else:
+            catalog.update_item(entry.id, flags, admin, "本级承诺：材料齐全前可容缺受理 / 告知承诺（示范数据）")
+
+
+def _workday(day: dt.date) -> dt.date:
+    """The working day on or before `day` (demo steps are never dated on a weekend or holiday)."""
+    calendar = work_calendar()
+    while not calendar.is_workday(day):
+        day -= dt.timedelta(days=1)
+    return day
+
+
 def seed_demo_cases() -> int:
     """Create the demo cases of each demo region that has none yet; returns how many were created."""
     made = 0
@@ -120,12 +155,18 @@ def seed_demo_cases() -> int:
         region = db.session.scalar(select(Region).where(Region.code == code))
         if db.session.scalar(select(func.count(Case.id)).where(Case.region_id == region.id)):
             continue
+        _allow_fast_acceptance(region)
         people = _people(region)
         for n, (story, project) in enumerate(zip(STORY, PROJECTS, strict=True)):
             # Half the regions show a case stopped right after acceptance instead of after entrustment.
             _story(region, people, n, "accepted" if story == "entrusted" and index % 2 else story, project)
             made += 1
     return made
+
+
+def _on(first: dt.date, days: int) -> dt.date:
+    """`days` calendar days after `first`, moved back to a working day, never before `first` nor after today."""
+    return max(first, min(_workday(first + dt.timedelta(days=days)), today()))
 
 
 def _liaison(people: DemoPeople, item: object) -> Staff:
@@ -135,7 +176,7 @@ def _liaison(people: DemoPeople, item: object) -> Staff:
 def _story(region: Region, people: DemoPeople, n: int, story: str, project: tuple[str, str, str, str]) -> None:
     name, company, category, investment = project
     t = today()
-    start = t - dt.timedelta(days=120 - n * 9)
+    start = _workday(t - dt.timedelta(days=120 - n * 9))
     names = ITEM_SETS[n % len(ITEM_SETS)]
     catalog_ids = list(
         db.session.scalars(
@@ -177,46 +218,52 @@ def _story(region: Region, people: DemoPeople, n: int, story: str, project: tupl
     if story == "submitted":
         return
     if story == "refused":
-        cases.refuse_case(case.id, agent, "项目不属于代办帮办服务范围", start + dt.timedelta(days=1))
+        cases.refuse_case(case.id, agent, "项目不属于代办帮办服务范围", _on(start, 1))
         return
-    cases.accept_case(case.id, agent, start + dt.timedelta(days=1))
+    cases.accept_case(case.id, agent, _on(start, 1))
     if story == "accepted":
         return
-    cases.entrust_case(case.id, agent, start + dt.timedelta(days=2))
+    cases.entrust_case(case.id, agent, _on(start, 2))
     if story == "entrusted":
         return
-    filing = start + dt.timedelta(days=5)
+    filing = _on(start, 5)
     case = db.session.get(Case, case.id)
     cases.plan_schedule(case.id, [PlanLine(i.id, k, filing) for k, i in enumerate(case.items, 1)], agent)
-    cases.fix_plan(case.id, agent, start + dt.timedelta(days=3))
+    cases.fix_plan(case.id, agent, _on(start, 3))
     if story == "planned":
         return
     if story == "terminated":
-        cases.terminate_case(
-            case.id, agent, "申请人决定暂缓投资，撤回委托", start + dt.timedelta(days=10), materials_returned=True
-        )
+        cases.terminate_case(case.id, agent, "申请人决定暂缓投资，撤回委托", _on(start, 10), materials_returned=True)
         return
     case = db.session.get(Case, case.id)
     for item in case.items:
+        # Where the catalog allows it, show 容缺受理 (materials promised) and 告知承诺 in the demo.
+        fast = {}
+        if item.allows_incomplete:
+            fast = {"incomplete": True, "promised_on": _on(filing, 12)}
+        if item.allows_commitment:
+            fast["commitment"] = True
         try:
-            cases.accept_item(item.id, _liaison(people, item), filing + dt.timedelta(days=2))
+            cases.accept_item(item.id, _liaison(people, item), _on(filing, 2), **fast)
         except DomainError:
             continue
     case = db.session.get(Case, case.id)
     first = case.items[0]
     if story == "in_progress_overdue":
-        cases.move_item(first.id, "review", _liaison(people, first), filing + dt.timedelta(days=4))
+        cases.move_item(first.id, "review", _liaison(people, first), _on(filing, 4))
         return
     if story == "in_progress_supplement":
-        cases.move_item(first.id, "review", _liaison(people, first), filing + dt.timedelta(days=4))
-        cases.request_supplement(first.id, _liaison(people, first), "缺少水资源论证报告", t - dt.timedelta(days=3))
+        cases.move_item(first.id, "review", _liaison(people, first), _on(filing, 4))
+        cases.request_supplement(
+            first.id, _liaison(people, first), "缺少水资源论证报告", _workday(t - dt.timedelta(days=3))
+        )
         return
     for item in db.session.get(Case, case.id).items:
-        cases.approve_item(item.id, _liaison(people, item), filing + dt.timedelta(days=20))
+        cases.approve_item(item.id, _liaison(people, item), _on(filing, 20))
     cases.complete_case(
         case.id,
         agent,
-        filing + dt.timedelta(days=22),
+        _on(filing, 22),
         materials_returned=True,
         archived=True,
         materials_note="原件已返还",
