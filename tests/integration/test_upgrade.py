@@ -7,10 +7,10 @@ import io
 
 import openpyxl
 from flask_migrate import upgrade
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import MetaData, insert, inspect, select
 
 from app.extensions import db
-from app.models import Case, CaseItem, CatalogItem, Enterprise, Project, Region
+from app.models import Case, CatalogItem, Region
 from app.services.ledger import LedgerScope, region_scope_for, write_ledger
 from app.services.roles import sync_roles
 from app.services.seeding import seed_reference
@@ -33,8 +33,10 @@ def test_a_database_of_the_previous_release_upgrades_with_its_cases_intact(app):
             select(CatalogItem).where(CatalogItem.region_id == dalate.id, CatalogItem.name == "取水许可审批")
         )
         connection = db.session.connection()
+        old = MetaData()
+        old.reflect(connection)  # the previous release's tables: today's models have more columns
         connection.execute(
-            insert(Enterprise.__table__).values(
+            insert(old.tables["enterprise"]).values(
                 id=1,
                 region_id=dalate.id,
                 name="老版本企业",
@@ -49,7 +51,7 @@ def test_a_database_of_the_previous_release_upgrades_with_its_cases_intact(app):
             )
         )
         connection.execute(
-            insert(Project.__table__).values(
+            insert(old.tables["project"]).values(
                 id=1,
                 region_id=dalate.id,
                 enterprise_id=1,
@@ -66,7 +68,7 @@ def test_a_database_of_the_previous_release_upgrades_with_its_cases_intact(app):
             )
         )
         connection.execute(
-            insert(Case.__table__).values(
+            insert(old.tables["agency_case"]).values(
                 id=1,
                 number="150621-2026-0001",
                 region_id=dalate.id,
@@ -85,7 +87,7 @@ def test_a_database_of_the_previous_release_upgrades_with_its_cases_intact(app):
             )
         )
         connection.execute(
-            insert(CaseItem.__table__).values(
+            insert(old.tables["case_item"]).values(
                 id=1,
                 case_id=1,
                 catalog_item_id=water.id,
@@ -119,6 +121,13 @@ def test_a_database_of_the_previous_release_upgrades_with_its_cases_intact(app):
             "in_progress",
             dt.date(2026, 10, 29),
         )
+        # What the case was submitted with is today's best record of it; its items keep the catalog's rules.
+        assert (case.enterprise_name, case.project_name, case.credit_code) == (
+            "老版本企业",
+            "老版本项目",
+            "91350100M000100Y43",
+        )
+        assert case.items[0].allows_incomplete is False
         region, ids = region_scope_for("150621")
         buffer = io.BytesIO()
         write_ledger(buffer, LedgerScope(ids, region.name))
