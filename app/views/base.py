@@ -180,13 +180,19 @@ _INPUT_CLASSES = {
 
 
 def style_form(form: Any) -> Any:
-    """Give hand-written form fields the Bootstrap look of FAB's generated ones."""
+    """Give hand-written form fields the Bootstrap look of FAB's generated ones.
+
+    Required fields keep their mark (*) but not the browser's `required` check: the browser stops at
+    the first empty field, in its own language; the server shows every problem at once, at its field.
+    """
     for field in form:
         css = _INPUT_CLASSES.get(field.type)
         if css:
             field.render_kw = {**(field.render_kw or {}), "class": css}
             if field.type in ("DateField", "DateInput"):
                 field.render_kw["type"] = "date"
+        if field.flags.required:
+            field.render_kw = {**(field.render_kw or {}), "required": False}
     return form
 
 

@@ -57,6 +57,18 @@ def _blank(value: Any) -> Any:
     return "" if value is None else value
 
 
+# How a field's value was written into the history (`services.catalog._as_text`): codes and true/false.
+_CODE_LABELS = {m.value: m.label for enum in (ItemType, Stage, FastTrack) for m in enum}
+
+
+def _change_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if value in ("true", "false"):
+        return gettext("Yes") if value == "true" else gettext("No")
+    return gettext(_CODE_LABELS[value]) if value in _CODE_LABELS else value
+
+
 def _actor_or_setup(actor: Any) -> Any:
     # Rows written by `flask seed` (the reference catalog) have no acting user.
     return full_name(actor) if actor is not None else gettext("System setup")
@@ -141,6 +153,7 @@ class CatalogChangeView(ModelView):
     """Every change of every catalog item, newest first; nothing here can be edited."""
 
     datamodel = EagerInterface(CatalogChange, eager=("actor", "item.region"))
+    list_template = "catalog/history.html"
     base_permissions = ["can_list", "can_show"]
     base_filters = region_scope("item.region_id")
     base_order = ("changed_at", "desc")
@@ -175,8 +188,8 @@ class CatalogChangeView(ModelView):
     }
     formatters_columns = {
         "actor": _actor_or_setup,
-        "old_value": _blank,
-        "new_value": _blank,
+        "old_value": _change_value,
+        "new_value": _change_value,
         "action": _enum_label(CatalogAction),
         "field": lambda value: str(FIELD_LABELS[value]) if value in FIELD_LABELS else (value or ""),
     }

@@ -271,7 +271,7 @@ class StaffUserView(UserDBModelView):
     description_columns = {
         "username": lazy_gettext("Used to sign in."),
         "active": lazy_gettext("Clear to stop this login from signing in; logins are never deleted."),
-        "department": lazy_gettext("For department liaisons: the department whose items they handle."),
+        "department": lazy_gettext("For a department liaison, the department whose items they handle."),
         "conf_password": lazy_gettext("Please rewrite the password to confirm"),
     }
     add_form_extra_fields = {

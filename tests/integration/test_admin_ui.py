@@ -208,3 +208,11 @@ def test_the_calculator_says_the_date_format_is_wrong_at_the_field(login):
     page = client.get("/calendar/calculator/?start=2026-13-45&days=3").get_data(as_text=True)
     assert re.search(r'has-error">\s*<label for="start">.*?日期格式不正确', page, re.S)
     assert "该字段是必填字段" not in page
+
+
+def test_required_fields_are_checked_by_the_server_so_the_browser_does_not_stop_at_the_first(login, region):
+    city = region("150600")
+    item = db.session.scalar(select(CatalogItem).where(CatalogItem.region_id == city.id, CatalogItem.seq == 1))
+    form = login("admin").get(f"/catalog/edit/{item.id}").get_data(as_text=True)
+    reason = re.search(r"<input[^>]*name=\"reason\"[^>]*>", form).group(0)
+    assert " required" not in reason
