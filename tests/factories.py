@@ -103,6 +103,9 @@ def bulk_cases(region_code: str, n: int, state: str = "in_progress", batch: str 
             agent_id=agent.id if agent else None,
             applied_on=dt.date(2026, 9, 1),
             planned_end=dt.date(2026, 12, 1),
+            enterprise_name=company.name,
+            credit_code=company.credit_code,
+            project_name=venture.name,
         )
         db.session.add(case)
         db.session.flush()

@@ -242,6 +242,10 @@ def submit_application(
             credit_code=enterprise_values["credit_code"],
             project_name=project_values["name"],
             project_code=project_values["code"],
+            total_investment=project_values["total_investment"],
+            planned_investment=project_values["planned_investment"],
+            project_category=project_values["category"],
+            is_key_project=project_values["is_key_project"],
             submitted_data=json.dumps(
                 {"enterprise": enterprise_values, "project": project_values}, ensure_ascii=False, default=str
             ),

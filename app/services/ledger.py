@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import xlsxwriter
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app.domain.enums import Stage
@@ -45,11 +45,11 @@ from app.domain.workflow import (
     Satisfaction,
 )
 from app.extensions import db
-from app.models import Case, CaseItem, Department, Enterprise, Evaluation, Project, Region, Staff
+from app.models import Case, CaseItem, Department, Evaluation, Region, Staff
 from app.services.calendar import work_calendar
 from app.services.clock import today
 from app.services.lights import LightBook
-from app.services.urgency import item_overdue_sql
+from app.services.urgency import overdue_counts
 
 EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()
 FETCH_CHUNK = 2000
@@ -264,13 +264,8 @@ def _formats(workbook: xlsxwriter.Workbook) -> tuple[dict[tuple[Kind, Light | No
 
 
 def _with_case_context(query: Select[Any], agent: Any) -> Select[Any]:
-    """Join a query on Case to its region, project, enterprise and agent (the columns every sheet shows)."""
-    return (
-        query.join(Region, Region.id == Case.region_id)
-        .join(Project, Project.id == Case.project_id)
-        .join(Enterprise, Enterprise.id == Project.enterprise_id)
-        .outerjoin(agent, agent.id == Case.agent_id)
-    )
+    """Join a query on Case to its region and agent (project and enterprise are the case's own snapshot)."""
+    return query.join(Region, Region.id == Case.region_id).outerjoin(agent, agent.id == Case.agent_id)
 
 
 def _joined_rows(scope: LedgerScope) -> Select[Any]:
@@ -286,14 +281,15 @@ def _joined_rows(scope: LedgerScope) -> Select[Any]:
         Case.applied_on,
         Case.state,
         agent.first_name,
-        Project.name,
-        Project.code,
-        Enterprise.name,
-        Enterprise.credit_code,
-        Project.total_investment,
-        Project.planned_investment,
-        Project.category,
-        Project.is_key_project,
+        # The case as submitted: a later correction of the enterprise or project does not rewrite it.
+        Case.project_name,
+        Case.project_code,
+        Case.enterprise_name,
+        Case.credit_code,
+        Case.total_investment,
+        Case.planned_investment,
+        Case.project_category,
+        Case.is_key_project,
         Case.accepted_on,
         Case.entrusted_on,
         Case.planned_end,
@@ -494,8 +490,8 @@ def _write_evaluations(
         select(
             Case.number,
             Region.name,
-            Project.name,
-            Enterprise.name,
+            Case.project_name,
+            Case.enterprise_name,
             agent.first_name,
             Evaluation.evaluated_on,
             Evaluation.level,
@@ -590,11 +586,6 @@ def _write_summary(
         sheet.write_number(row, col, value, headers["total"])
     sheet.print_area(1, 0, row, last)
     return name
-
-
-def overdue_counts(kinds: tuple[Overdue, ...], on: dt.date) -> list[Any]:
-    """SQL sums counting the CaseItem rows in each overdue figure on `on` (the ledger's and the reports')."""
-    return [func.coalesce(func.sum(case((item_overdue_sql(kind, on), 1), else_=0)), 0) for kind in kinds]
 
 
 def _overdue_by_region(scope: LedgerScope, on: dt.date, kinds: tuple[Overdue, ...]) -> dict[str, tuple[int, ...]]:

@@ -20,9 +20,9 @@ from app.extensions import db
 from app.models import Case, CaseItem, Evaluation, MonthlyReport, Region, Staff
 from app.models.org import now
 from app.services.clock import today
-from app.services.ledger import overdue_counts
 from app.services.scope import role_names, visible_region_ids
 from app.services.uow import transaction
+from app.services.urgency import overdue_counts
 
 DEADLINE_DAY = 24
 FIGURES = (

@@ -7,8 +7,9 @@ row by row that it selects exactly what the Python rules say.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, or_
+from sqlalchemy import ColumnElement, and_, case, false, func, or_
 
 from app.domain.urgency import (
     CASE_END_VALUES,
@@ -77,3 +78,8 @@ def case_overdue_sql(kind: Overdue, on: dt.date) -> ColumnElement[bool]:
 def deadline_before_sql(deadline: ColumnElement[dt.date], boundary: dt.date) -> ColumnElement[bool]:
     """A deadline that falls before `boundary` (for 'yellow or worse': boundary = the light book's)."""
     return and_(deadline.is_not(None), deadline < boundary)
+
+
+def overdue_counts(kinds: tuple[Overdue, ...], on: dt.date) -> list[Any]:
+    """SQL sums counting the CaseItem rows in each overdue figure on `on` (the ledger's and the reports')."""
+    return [func.coalesce(func.sum(case((item_overdue_sql(kind, on), 1), else_=0)), 0) for kind in kinds]

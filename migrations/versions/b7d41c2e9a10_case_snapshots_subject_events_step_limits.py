@@ -23,6 +23,10 @@ def upgrade():
         batch_op.add_column(sa.Column("credit_code", sa.String(length=18), nullable=False, server_default=""))
         batch_op.add_column(sa.Column("project_name", sa.String(length=200), nullable=False, server_default=""))
         batch_op.add_column(sa.Column("project_code", sa.String(length=24), nullable=True))
+        batch_op.add_column(sa.Column("total_investment", sa.Numeric(precision=14, scale=2), nullable=True))
+        batch_op.add_column(sa.Column("planned_investment", sa.Numeric(precision=14, scale=2), nullable=True))
+        batch_op.add_column(sa.Column("project_category", sa.String(length=32), nullable=False, server_default="other"))
+        batch_op.add_column(sa.Column("is_key_project", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column("submitted_data", sa.Text(), nullable=True))
         batch_op.create_index("ix_agency_case_step_due_on", ["step_due_on"], unique=False)
         batch_op.create_index("ix_agency_case_credit_code", ["credit_code"], unique=False)
@@ -32,6 +36,10 @@ def upgrade():
         "UPDATE agency_case SET "
         "project_name = (SELECT p.name FROM project p WHERE p.id = agency_case.project_id), "
         "project_code = (SELECT p.code FROM project p WHERE p.id = agency_case.project_id), "
+        "total_investment = (SELECT p.total_investment FROM project p WHERE p.id = agency_case.project_id), "
+        "planned_investment = (SELECT p.planned_investment FROM project p WHERE p.id = agency_case.project_id), "
+        "project_category = (SELECT p.category FROM project p WHERE p.id = agency_case.project_id), "
+        "is_key_project = (SELECT p.is_key_project FROM project p WHERE p.id = agency_case.project_id), "
         "enterprise_name = (SELECT e.name FROM project p JOIN enterprise e ON e.id = p.enterprise_id "
         "WHERE p.id = agency_case.project_id), "
         "credit_code = (SELECT e.credit_code FROM project p JOIN enterprise e ON e.id = p.enterprise_id "
@@ -84,6 +92,10 @@ def downgrade():
         batch_op.drop_index("ix_agency_case_credit_code")
         batch_op.drop_index("ix_agency_case_step_due_on")
         batch_op.drop_column("submitted_data")
+        batch_op.drop_column("is_key_project")
+        batch_op.drop_column("project_category")
+        batch_op.drop_column("planned_investment")
+        batch_op.drop_column("total_investment")
         batch_op.drop_column("project_code")
         batch_op.drop_column("project_name")
         batch_op.drop_column("credit_code")

@@ -21,7 +21,7 @@ from app.domain.ledger import (
     text_lines,
 )
 from app.extensions import db
-from app.models import Case, Enterprise, Project
+from app.models import Case
 from app.services.ledger import LedgerScope, region_scope_for, write_ledger
 from tests.factories import bulk_cases
 
@@ -59,7 +59,7 @@ def test_the_workbook_has_the_official_layout(app):
 
 def test_dates_are_dates_amounts_are_numbers_and_overdue_rows_are_red(app):
     bulk_cases("150621", 2)  # case 0 due 2026-12-10 (fine), case 1 due 2026-11-05 (overdue on 11-27)
-    db.session.execute(update(Project).values(total_investment=98000.5))
+    db.session.execute(update(Case).values(total_investment=98000.5))  # as submitted
     db.session.commit()
     book, stats = _ledger()
     items = book["事项台账"]
@@ -82,7 +82,7 @@ def test_formula_like_text_is_stored_as_text(app):
     bulk_cases("150621", 1)
     nasty = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
     for n, value in enumerate(nasty):
-        db.session.execute(update(Project).values(name=value))
+        db.session.execute(update(Case).values(project_name=value))
         db.session.commit()
         book, _ = _ledger()
         cell = book["事项台账"]["C4"]
@@ -165,7 +165,7 @@ def test_empty_cells_of_plain_rows_keep_the_grid(app):
 def test_long_names_wrap_and_their_rows_grow(app):
     bulk_cases("150621", 1)
     long_name = "鄂尔多斯市达拉特旗绿色能源与现代煤化工循环经济产业园区投资建设发展有限责任公司"
-    db.session.execute(update(Enterprise).values(name=long_name))
+    db.session.execute(update(Case).values(enterprise_name=long_name))
     db.session.commit()
     book, _ = _ledger()
     items = book["事项台账"]

@@ -4,7 +4,9 @@ history, the catalog's rules, automatic moves told truthfully, closed cases read
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
@@ -16,6 +18,7 @@ from app.extensions import db
 from app.models import Case, CaseEvent, CaseItem, CatalogItem, Enterprise, ItemPause
 from app.services import calendar, cases, deadlines
 from app.services.cases import DuplicateProject, PlanLine, ProjectOfAnotherEnterprise
+from app.services.ledger import LedgerScope, region_scope_for, write_ledger
 from app.services.lights import light_book
 from tests.factories import ENTERPRISE, PROJECT, apply, catalog_ids
 
@@ -133,6 +136,16 @@ def test_a_later_application_renames_the_enterprise_but_not_the_earlier_case(app
     [change] = cases.history("enterprise", company.id)
     assert change.action == "edit" and change.actor_id == agent.id
     assert change.note == "name: 达拉特旗光伏新能源有限公司 → 达拉特旗光伏新能源集团有限公司"
+    region, ids = region_scope_for("150621")
+    buffer = io.BytesIO()
+    write_ledger(buffer, LedgerScope(ids, region.name))
+    buffer.seek(0)
+    rows = {r[0]: r for r in openpyxl.load_workbook(buffer)["案件台账"].iter_rows(min_row=4, values_only=True)}
+    assert (
+        "达拉特旗光伏新能源有限公司" in rows[first.number]
+        and "达拉特旗光伏新能源集团有限公司" not in rows[first.number]
+    )
+    assert "达拉特旗光伏新能源集团有限公司" in rows[second.number]
 
 
 def test_a_project_code_registered_again_reuses_the_project_or_names_the_open_case(app, staff, today_is):
