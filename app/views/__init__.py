@@ -27,6 +27,7 @@ from app.views.cases import (
 from app.views.catalog import CatalogChangeView, CatalogItemView
 from app.views.org import DepartmentView, RegionView
 from app.views.reports import MonthlyReportView
+from app.views.settings import StepLimitView
 
 
 def register_views(appbuilder: AppBuilder) -> None:
@@ -123,6 +124,13 @@ def register_views(appbuilder: AppBuilder) -> None:
         "Entered calendar days",
         label=lazy_gettext("Entered calendar days"),
         icon="fa-calendar-plus-o",
+        category="Calendar",
+    )
+    appbuilder.add_view(
+        StepLimitView,
+        "Agency step limits",
+        label=lazy_gettext("Agency step limits"),
+        icon="fa-hourglass-half",
         category="Calendar",
     )
 

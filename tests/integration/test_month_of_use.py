@@ -283,3 +283,17 @@ def test_a_paused_item_keeps_its_due_date_and_remembers_it_was_overdue_when_the_
     book = light_book()
     assert item.due_on == D(2026, 10, 29) and book.item(item) is Light.PAUSED
     assert book.overdue_when_paused(item)
+
+
+def test_an_administrator_sets_a_step_limit_on_its_page_and_bad_input_changes_nothing(login, staff, today_is):
+    admin = login("admin")
+    page = admin.get("/settings/step-limits/").get_data(as_text=True)
+    assert "代办时限" in page and 'value="2"' in page
+    answer = admin.post("/settings/step-limits/submitted", data={"working_days": "abc"}, follow_redirects=True)
+    assert "1 至 60" in answer.get_data(as_text=True)
+    assert deadlines.step_limits()["submitted"] == 2
+    answer = admin.post("/settings/step-limits/submitted", data={"working_days": "4"}, follow_redirects=True)
+    assert "已保存" in answer.get_data(as_text=True) and deadlines.step_limits()["submitted"] == 4
+    agent = login("dlt_agent")
+    assert agent.post("/settings/step-limits/submitted", data={"working_days": "9"}).status_code in (302, 403)
+    assert deadlines.step_limits()["submitted"] == 4
