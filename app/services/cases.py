@@ -413,6 +413,7 @@ def plan_schedule(
     actor: Staff,
     planned_end: dt.date | None = None,
     expected_version: int | None = None,
+    on: dt.date | None = None,
 ) -> Case:
     """The service plan: order of the items and their planned filing dates; items of a stage run in parallel."""
     case = _load_case(case_id, actor)
@@ -440,7 +441,7 @@ def plan_schedule(
         case.planned_end_estimated = planned_end is None
         case.planned_end = planned_end or Deadlines().estimated_end(case)
         touch(case, actor)
-        _case_event(case, actor, "plan_schedule", on_date=today(), note=_schedule_summary(case))
+        _case_event(case, actor, "plan_schedule", on_date=on or today(), note=_schedule_summary(case))
     return case
 
 

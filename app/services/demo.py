@@ -228,7 +228,8 @@ def _story(region: Region, people: DemoPeople, n: int, story: str, project: tupl
         return
     filing = _on(start, 5)
     case = db.session.get(Case, case.id)
-    cases.plan_schedule(case.id, [PlanLine(i.id, k, filing) for k, i in enumerate(case.items, 1)], agent)
+    lines = [PlanLine(i.id, k, filing) for k, i in enumerate(case.items, 1)]
+    cases.plan_schedule(case.id, lines, agent, on=_on(start, 3))
     cases.fix_plan(case.id, agent, _on(start, 3))
     if story == "planned":
         return
@@ -269,4 +270,5 @@ def _story(region: Region, people: DemoPeople, n: int, story: str, project: tupl
         materials_note="原件已返还",
     )
     if story == "evaluated":
-        cases.evaluate_case(case.id, agent, "very_satisfied" if n % 2 else "satisfied", "代办员全程跟进，服务周到")
+        level = "very_satisfied" if n % 2 else "satisfied"
+        cases.evaluate_case(case.id, agent, level, "代办员全程跟进，服务周到", on=_on(filing, 26))
