@@ -135,11 +135,18 @@ class DepartmentView(ModelView):
 
 def role_names_text(roles: Any) -> str:
     """Roles by their translated labels; the rows keep their English names as data."""
-    return gettext("、").join(gettext(role_label(role.name)) for role in roles or [])
+    return gettext("、").join(_role_name_label(role.name) for role in roles or [])
+
+
+def _role_name_label(name: str) -> str:
+    # FAB's role of visitors who are not signed in is not in the role table (it holds nothing).
+    if name == "Public":
+        return gettext("Public (not signed in)")
+    return gettext(role_label(name))
 
 
 def _role_choice_label(role: Any) -> str:
-    return gettext(role_label(role.name))
+    return _role_name_label(role.name)
 
 
 # FAB's help texts speak of LDAP and OpenID and say passwords are not checked: none of it is true here.
@@ -202,7 +209,7 @@ class RoleModelView(fab_views.RoleModelView):
     list_widget = ListWidget  # FAB's role list widget ignores formatters; the show page lists permissions
     list_columns = ["name"]
     search_columns = ["name"]
-    formatters_columns = {"name": lambda name: gettext(role_label(name))}
+    formatters_columns = {"name": _role_name_label}
 
 
 class StaffUserView(UserDBModelView):
