@@ -59,11 +59,17 @@ def id_is(column: ColumnElement[int], value: str | None) -> ColumnElement[bool] 
 
 
 def _projects(*criteria: ColumnElement[bool]) -> ColumnElement[bool]:
-    """Cases whose project (or its enterprise) meets any of the criteria."""
-    # TODO(#8 snapshot): once cases carry enterprise_name/credit_code/project_name/project_code as
-    # submitted, match those columns on the case instead of today's project and enterprise rows.
+    """Cases whose project (or its enterprise) meets any of the criteria today."""
     matching = select(Project.id).join(Enterprise, Project.enterprise_id == Enterprise.id).where(or_(*criteria))
     return Case.project_id.in_(matching)
+
+
+def _like(text: str, *columns: ColumnElement[str]) -> list[ColumnElement[bool]]:
+    return [column.icontains(text, autoescape=True) for column in columns]
+
+
+# A case is found both by what it was submitted as (the snapshot on the case, as the ledger shows it) and by
+# what its enterprise and project are called today (after a rename or a corrected code).
 
 
 def enterprise_matches(value: str | None) -> ColumnElement[bool] | None:
@@ -71,8 +77,9 @@ def enterprise_matches(value: str | None) -> ColumnElement[bool] | None:
     text = _text(value)
     if not text:
         return None
-    return _projects(
-        Enterprise.name.icontains(text, autoescape=True), Enterprise.credit_code.icontains(text, autoescape=True)
+    return or_(
+        *_like(text, Case.enterprise_name, Case.credit_code),
+        _projects(*_like(text, Enterprise.name, Enterprise.credit_code)),
     )
 
 
@@ -81,7 +88,7 @@ def project_matches(value: str | None) -> ColumnElement[bool] | None:
     text = _text(value)
     if not text:
         return None
-    return _projects(Project.name.icontains(text, autoescape=True), Project.code.icontains(text, autoescape=True))
+    return or_(*_like(text, Case.project_name, Case.project_code), _projects(*_like(text, Project.name, Project.code)))
 
 
 def case_matches(value: str | None) -> ColumnElement[bool] | None:
@@ -90,12 +97,8 @@ def case_matches(value: str | None) -> ColumnElement[bool] | None:
     if not text:
         return None
     return or_(
-        Case.number.icontains(text, autoescape=True),
-        _projects(
-            Enterprise.name.icontains(text, autoescape=True),
-            Enterprise.credit_code.icontains(text, autoescape=True),
-            Project.code.icontains(text, autoescape=True),
-        ),
+        *_like(text, Case.number, Case.enterprise_name, Case.credit_code, Case.project_code),
+        _projects(*_like(text, Enterprise.name, Enterprise.credit_code, Project.code)),
     )
 
 

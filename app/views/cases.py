@@ -97,7 +97,9 @@ def state_label(value: str | None, is_item: Any = None) -> str:
 
 
 def _case_link(case: Case) -> Markup:
-    return Markup('<a href="{}">{}</a>').format(url_for("CasePageView.case", case_id=case.id), case.number)
+    return Markup('<a class="case-no" href="{}">{}</a>').format(
+        url_for("CasePageView.case", case_id=case.id), case.number
+    )
 
 
 def _date(value: dt.date | None) -> Markup | str:

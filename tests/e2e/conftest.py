@@ -6,6 +6,7 @@ key pages land in test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import threading
@@ -84,37 +85,72 @@ def server() -> Iterator[str]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+class StepForm:
+    """The one small form a step button opens (a Bootstrap modal), already showing that step."""
+
+    def __init__(self, page: object) -> None:
+        self.page = page
+        self.modal = page.locator("#step-modal")
+
+    def fill_note(self, text: str) -> StepForm:
+        self.modal.locator("[name=note]").fill(text)
+        return self
+
+    def submit(self) -> None:
+        self.modal.locator("button.step-submit").click()
+
+
 class Journey:
-    """A person at the browser: sign in, go somewhere, click, fill, and keep a screenshot of the key pages."""
+    """A person at the browser: sign in, go somewhere, click, fill, and keep a screenshot of the key pages.
+
+    Checks use Playwright's waiting assertions (`expect`) only: they retry while a page is still loading.
+    """
 
     def __init__(self, page: object, base: str, name: str) -> None:
         self.page, self.base, self.name, self.shots = page, base, name, 0
 
+    @property
+    def body(self) -> object:
+        return self.page.locator("body")
+
     def login(self, username: str) -> Journey:
-        self.page.goto(f"{self.base}/logout/")
-        self.page.goto(f"{self.base}/login/")
+        from playwright.sync_api import expect
+
+        self.page.goto(f"{self.base}/logout/", wait_until="networkidle")
+        self.page.goto(f"{self.base}/login/", wait_until="networkidle")
         self.page.fill("#username", username)
         self.page.fill("#password", PASSWORD)
         self.page.click("input[type=submit], button[type=submit]")
-        self.page.wait_for_load_state()
+        expect(self.page).not_to_have_url(re.compile(r"/login/?(\?.*)?$"))
         return self
 
     def go(self, path: str) -> Journey:
         self.page.goto(self.base + path)
         return self
 
+    def step(self, scope: object, action: str) -> StepForm:
+        """Click a compact step button inside `scope` (a row, the case's action bar) and wait for its form."""
+        from playwright.sync_api import expect
+
+        scope.locator(f"button.step-btn[data-action={action}]").first.click()
+        form = StepForm(self.page)
+        expect(form.modal).to_be_visible()
+        expect(form.modal.locator("button.step-submit")).to_have_attribute("data-action", action)
+        return form
+
     def shot(self, label: str) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
         self.shots += 1
         self.page.screenshot(path=str(SHOTS / f"{self.name}-{self.shots:02d}-{label}.png"), full_page=True)
 
-    def text(self) -> str:
-        return self.page.inner_text("body")
-
 
 @pytest.fixture
 def journey(browser: object, server: str, request: pytest.FixtureRequest) -> Iterator[Journey]:
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", accept_downloads=True)
+    # Chromium asks for /favicon.ico after each page; the app answers a 404 page that writes the session
+    # cookie. Arriving after the next page's response, that stale cookie dropped the sign-in form's CSRF
+    # token ("表单已过期") or a flash message on a busy machine. Tests answer the icon themselves.
+    context.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
     page = context.new_page()
     yield Journey(page, server, request.node.name.removeprefix("test_")[:40])
     context.close()

@@ -1,92 +1,136 @@
-"""What people do in the back-office, in a real browser. A new capability adds a journey in a few lines."""
+"""What people do in the back-office, in a real browser. A new capability adds a journey in a few lines.
+
+Every check is a Playwright waiting assertion (`expect(...)`): it retries until the page shows what is
+expected or the timeout passes, so a page still navigating on a busy machine is waited for, never read.
+"""
 
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import openpyxl
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-
-def _case_form(j, action):
-    return j.page.locator(f"form:has(button[data-action={action}])").first
+PROJECT = "浏览器测试光伏项目"
 
 
 def test_an_agent_takes_a_case_from_application_to_evaluation_with_the_liaison(journey):
     j = journey.login("dlt_agent")
-    assert "我的案件" in j.text()
+    expect(j.body).to_contain_text("我的案件")
     j.go("/cases/new")
     j.page.fill("#enterprise_name", "达拉特旗浏览器测试新能源有限公司")
     j.page.fill("#enterprise_credit_code", "91350100M000100Y43")
-    j.page.fill("#project_name", "浏览器测试光伏项目")
+    j.page.fill("#project_name", PROJECT)
     j.page.fill("#project_code", "2026-150621-44-01-654321")
     j.page.fill("#project_total_investment", "12000")
     j.page.check("label:has-text('取水许可审批') input")
     j.shot("application")
     j.page.click("button:has-text('登记申请')")
-    assert "已登记" in j.text()
+    expect(j.page.locator(".alert-success")).to_contain_text("已登记")
+    expect(j.page).to_have_url(re.compile(r"/cases/\d+$"))
     case_url = j.page.url
-    for action in ("accept", "entrust"):
-        _case_form(j, action).locator("button").click()
-        assert "已完成" in j.text(), action
+    for action, state in (("accept", "已受理"), ("entrust", "已签约")):
+        j.step(j.page.locator(".case-actions"), action).submit()
+        expect(j.page.locator(".case-state")).to_have_text(state)
     for field in j.page.locator("input[name^='filing_']").all():
         field.fill("2026-11-27")
     j.page.click("button:has-text('保存服务方案')")
-    _case_form(j, "plan").locator("button").click()
-    assert "方案已定" in j.text()
+    expect(j.page.locator(".alert-success")).to_contain_text("服务方案已保存")
+    j.step(j.page.locator(".case-actions"), "plan").submit()
+    expect(j.page.locator(".case-state")).to_have_text("方案已定")
     j.shot("plan-fixed")
 
     j.login("dlt_liaison_water")
-    row = j.page.locator("tr.queue-row", has_text="浏览器测试光伏项目")
-    row.locator("button[data-action=accept]").click()
-    row = j.page.locator("tr.queue-row", has_text="浏览器测试光伏项目")
-    row.locator("button[data-action=review]").click()
-    row = j.page.locator("tr.queue-row", has_text="浏览器测试光伏项目")
-    form = row.locator("form:has(button[data-action=request_supplement])")
-    form.locator("input[name=note]").fill("缺水资源论证报告")
-    form.locator("button").click()
-    assert "计时暂停" in j.page.locator("tr.queue-row", has_text="浏览器测试光伏项目").inner_text()
+    row = j.page.locator("tr.queue-row", has_text=PROJECT)
+    j.step(row, "accept").submit()
+    expect(row.locator("button[data-action=review]")).to_be_visible()
+    j.step(row, "review").submit()
+    form = j.step(row, "request_supplement")
+    expect(form.modal.locator("label[for=step-note]")).to_contain_text("需补正的材料")
+    form.fill_note("缺水资源论证报告").submit()
+    expect(row).to_contain_text("计时暂停")
     j.shot("liaison-queue")
-    j.page.locator("tr.queue-row", has_text="浏览器测试光伏项目").locator("button[data-action=resubmit]").click()
-    j.page.locator("tr.queue-row", has_text="浏览器测试光伏项目").locator("button[data-action=approve]").click()
-    assert "浏览器测试光伏项目" not in j.text()  # approved: off the queue
+    j.step(row, "resubmit").submit()
+    expect(row.locator("button[data-action=approve]")).to_be_visible()
+    j.step(row, "approve").submit()
+    expect(j.page.locator(".alert-success")).to_contain_text("已完成")
+    expect(row).to_have_count(0)  # approved: off the queue
 
     j.login("dlt_agent")
     j.page.goto(case_url)
-    form = _case_form(j, "complete")
-    form.locator("input[name=materials_returned]").check()
-    form.locator("input[name=archived]").check()
-    form.locator("button").click()
-    assert "已办结" in j.text()
-    form = _case_form(j, "evaluate")
-    form.locator("input[value=very_satisfied]").check()
-    form.locator("button").click()
-    assert "已回访" in j.text() and "非常满意" in j.text()
+    form = j.step(j.page.locator(".case-actions"), "complete")
+    form.modal.locator("input[name=materials_returned]").check()
+    form.modal.locator("input[name=archived]").check()
+    form.submit()
+    expect(j.page.locator(".case-state")).to_have_text("已办结")
+    form = j.step(j.page.locator(".case-actions"), "evaluate")
+    form.modal.locator("input[value=very_satisfied]").check()
+    form.submit()
+    expect(j.page.locator(".case-state")).to_have_text("已回访")
+    expect(j.page.locator(".case-page")).to_contain_text("非常满意")
     j.shot("evaluated")
+
+
+def test_an_agent_withdraws_an_item_giving_the_reason_for_withdrawal(journey):
+    j = journey.login("dlt_agent")
+    j.go("/caselist/list/?_flt_0_state=planned")
+    j.page.locator("table a[href^='/cases/']").first.click()
+    expect(j.page).to_have_url(re.compile(r"/cases/\d+$"))
+    item = j.page.locator("tr.item-row:has(button[data-action=withdraw])").first.get_attribute("data-item")
+    row = j.page.locator(f"tr.item-row[data-item='{item}']")
+    form = j.step(row, "withdraw")
+    expect(form.modal.locator("label[for=step-note]")).to_contain_text("撤回原因")
+    expect(form.modal.locator("label[for=step-note]")).not_to_contain_text("补正")
+    form.submit()  # the reason is required: the browser keeps the form open
+    expect(form.modal).to_be_visible()
+    form.fill_note("企业调整建设方案，暂不申报").submit()
+    expect(j.page.locator(".alert-success")).to_contain_text("撤回事项")
+    expect(row.locator(".item-state")).to_have_text("已撤回")
 
 
 def test_a_liaison_works_the_queue_most_urgent_first(journey):
     j = journey.login("dlt_liaison_water")
     rows = j.page.locator("tr.queue-row")
-    assert rows.count() >= 2
-    assert "已超期" in rows.first.inner_text()  # red first
+    expect(rows.nth(1)).to_be_visible()
+    expect(rows.first).to_contain_text("已超期")  # red first
     j.shot("queue")
 
 
-def test_a_supervisor_filters_the_case_list_and_exports_its_ledger(journey):
+def test_a_supervisor_searches_and_filters_the_case_list_and_exports_its_ledger(journey):
     j = journey.login("supervisor")
     j.go("/caselist/list/")
     j.page.click(".state-filters a:has-text('办理中')")
-    assert "办理中" in j.text()
-    j.shot("filtered")
+    expect(j.page).to_have_url(re.compile(r"_flt_0_state=in_progress"))
+    rows = j.page.locator("table.table-bordered tbody tr")
+    expect(rows.first).to_contain_text("办理中")
+    # The 预警 dropdown: its options are the labels people read.
+    expect(j.page.locator("#filter_form")).to_be_visible()  # a filter is applied: the panel is open
+    j.page.click("#filter_form button.dropdown-toggle")
+    j.page.click("a.filter[name=warning]")
+    j.page.select_option("select[name=_flt_0_warning]", label="已超期")
+    j.shot("filters-open")
+    j.page.click("#filter_form button[type=submit]")
+    expect(j.page).to_have_url(re.compile(r"_flt_0_warning=red"))
+    expect(rows.first.locator(".light-red")).to_be_visible()
+    expect(j.page.locator("table.table-bordered tbody .light-green")).to_have_count(0)
     with j.page.expect_download() as download:
         j.page.click("#export-ledger")
     book = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
-    states = {row[4] for row in book["案件台账"].iter_rows(min_row=4, values_only=True)}
+    labels = {"已申请", "已受理", "不予受理", "已签约", "方案已定", "办理中", "已办结", "已回访", "已终止"}
+    states = {cell for row in book["案件台账"].iter_rows(min_row=4, values_only=True) for cell in row if cell in labels}
     assert states == {"办理中"}
+    # One search box: part of a project code finds its cases.
+    j.go("/caselist/list/")
+    box = j.page.locator("#case-search input[name=_flt_0_search]")
+    box.fill("2026-150621")
+    box.press("Enter")
+    expect(j.page).to_have_url(re.compile(r"_flt_0_search=2026-150621"))
+    expect(rows.first).to_contain_text("达拉特旗")
 
 
 def test_an_admin_retires_a_catalog_item_and_the_public_page_drops_it(journey):
@@ -96,24 +140,25 @@ def test_an_admin_retires_a_catalog_item_and_the_public_page_drops_it(journey):
     j.page.click("a:has-text('停用')")
     j.page.fill("#reason", "职能调整，本旗不再办理")
     j.page.click("button[type=submit]:has-text('停用')")
-    assert "事项已停用" in j.text()
+    expect(j.page.locator(".alert-success")).to_contain_text("事项已停用")
     j.go("/public/catalog/150621")
-    assert "取水许可审批" not in j.text()
+    expect(j.body).not_to_contain_text("取水许可审批")
     j.shot("public-after-retire")
     j.go("/public/catalog/150622")
-    assert "取水许可审批" in j.text()
+    expect(j.body).to_contain_text("取水许可审批")
 
 
 def test_the_interface_switches_between_chinese_and_english(journey):
     j = journey.login("dlt_supervisor")
     j.go("/caselist/list/")
-    assert "代办案件" in j.text()
+    expect(j.body).to_contain_text("代办案件")
     j.page.click("a.dropdown-toggle:has(.flag)")
     j.page.click("a[href$='/lang/en']")
     j.go("/caselist/list/")
-    assert "Cases" in j.text() and "代办案件" not in j.text()
+    expect(j.body).to_contain_text("Cases")
+    expect(j.body).not_to_contain_text("代办案件")
     j.shot("english")
     j.page.click("a.dropdown-toggle:has(.flag)")
     j.page.click("a[href$='/lang/zh']")
     j.go("/caselist/list/")
-    assert "代办案件" in j.text()
+    expect(j.body).to_contain_text("代办案件")

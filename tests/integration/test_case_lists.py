@@ -88,9 +88,10 @@ def test_the_search_box_finds_a_case_by_number_enterprise_credit_code_or_project
     db.session.flush()
     project.enterprise_id = company.id
     project.code = "2026-150621-26-03-777888"
+    target.enterprise_name = "达拉特旗旧名称化工厂"  # as submitted, before the enterprise was renamed
     db.session.commit()
     client = _fresh(login("dlt_supervisor"))
-    for text in ("R0003", "搜索测试化工", "91150621ma0n7xq21k", "26-03-777888"):
+    for text in ("R0003", "搜索测试化工", "旧名称化工", "91150621ma0n7xq21k", "26-03-777888"):
         assert _numbers(client, f"/caselist/list/?_flt_0_search={text}") == {"150621-2026-R0003"}, text
     # The item list's box finds the same case's items, and items by name.
     page = client.get("/caseitems/list/?_flt_0_search=搜索测试化工").get_data(as_text=True)
