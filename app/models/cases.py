@@ -132,6 +132,11 @@ class Case(Model):
         """The case itself, rendered as a link to its page."""
         return self
 
+    @property
+    def applicant(self) -> Case:
+        """The case itself, rendered as its project and enterprise as submitted."""
+        return self
+
     def __str__(self) -> str:
         return self.number
 

@@ -308,13 +308,19 @@ def project_cases(project_id: int, actor: Staff) -> list[Case]:
     )
 
 
-def submitted_as(case: Case) -> dict[str, dict[str, Any]]:
-    """The applicant and project exactly as the case was submitted with."""
+def submitted_as(case: Case) -> dict[str, Any]:
+    """The applicant and project as the case was submitted with (today's record fills what was not kept)."""
     try:
         data = json.loads(case.submitted_data or "{}")
     except ValueError:
         data = {}
-    return {"enterprise": data.get("enterprise") or {}, "project": data.get("project") or {}}
+    company, venture = case.project.enterprise, case.project
+    enterprise = {key: getattr(company, key) for key in _ENTERPRISE_FIELDS} | (data.get("enterprise") or {})
+    project = {key: getattr(venture, key) for key in _PROJECT_FIELDS} | (data.get("project") or {})
+    changed = any(str(enterprise[k] or "") != str(getattr(company, k) or "") for k in _ENTERPRISE_FIELDS) or any(
+        str(project[k] or "") != str(getattr(venture, k) or "") for k in ("name", "code", "address")
+    )
+    return {"enterprise": enterprise, "project": project, "changed_since": changed}
 
 
 def _add_items(case: Case, catalog_item_ids: list[int], other_text: str, actor: Staff) -> list[CaseItem]:

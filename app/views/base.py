@@ -42,10 +42,16 @@ def full_name(user: Any) -> str:
 
 
 def scoped_regions() -> list[int]:
-    """Region ids the current user may see; cached for the request."""
-    if "scoped_regions" not in g:
-        g.scoped_regions = visible_region_ids(g.user)
-    return g.scoped_regions
+    """Region ids the current user may see; cached for the request, keyed by the user.
+
+    Keyed because `g` lives as long as the app context, which a test (or a CLI task) may share between
+    requests of different users.
+    """
+    user_id = getattr(g.user, "id", None)
+    cached = g.get("scoped_regions")
+    if cached is None or cached[0] != user_id:
+        cached = g.scoped_regions = (user_id, visible_region_ids(g.user))
+    return cached[1]
 
 
 def region_scope(column: str = "region_id") -> list[list[Any]]:

@@ -19,7 +19,6 @@ from flask_appbuilder.urltools import get_filter_args
 from flask_babel import get_locale, gettext, lazy_gettext
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
@@ -281,6 +280,7 @@ CASE_LABELS = {
     "ref": lazy_gettext("Case no."),
     "region": lazy_gettext("Region"),
     "project": lazy_gettext("Project"),
+    "applicant": lazy_gettext("Project"),
     "agent": lazy_gettext("Agent"),
     "state": lazy_gettext("State"),
     "channel": lazy_gettext("Channel"),
@@ -290,39 +290,29 @@ CASE_LABELS = {
 }
 
 
-def _project_cell(project: Project) -> Markup:
-    return Markup('{}<br><small class="text-muted">{}</small>').format(project.name, project.enterprise.name)
-
-
-class CaseInterface(EagerInterface):
-    """Cases with their project's enterprise loaded too (the list shows who applied)."""
-
-    def apply_all(self, query: Any, *args: Any, **kwargs: Any) -> Any:
-        return (
-            super()
-            .apply_all(query, *args, **kwargs)
-            .options(selectinload(Case.project).selectinload(Project.enterprise))
-        )
+def _applicant_cell(case: Case) -> Markup:
+    # The project and enterprise as submitted: a later correction does not rewrite an old case's row.
+    return Markup('{}<br><small class="text-muted">{}</small>').format(case.project_name, case.enterprise_name)
 
 
 class CaseView(SearchableListMixin, LedgerExportMixin, ModelView):
     """All cases of the user's regions, searchable; the number opens the case page."""
 
     route_base = "/caselist"
-    datamodel = CaseInterface(Case, eager=("region", "agent", "items"), order=("-applied_on", "-id"))
+    datamodel = EagerInterface(Case, eager=("region", "agent", "items"), order=("-applied_on", "-id"))
     base_permissions = ["can_list", "can_ledger"]
     base_filters = region_scope()
     list_title = lazy_gettext("Cases")
     list_template = "cases/list.html"
     extra_args = {"state_choices": CaseState.choices()}
-    list_columns = ["ref", "region", "project", "agent", "state", "channel", "applied_on", "planned_end", "traffic"]
+    list_columns = ["ref", "region", "applicant", "agent", "state", "channel", "applied_on", "planned_end", "traffic"]
     list_filters = CASE_FILTERS
     search_columns = [*CASE_FILTERS, "applied_on", "planned_end"]
     order_columns = ["number", "state", "applied_on", "planned_end"]
     label_columns = CASE_LABELS
     formatters_columns = {
         "ref": _case_link,
-        "project": _project_cell,
+        "applicant": _applicant_cell,
         "state": _label(CaseState),
         "channel": _label(Channel),
         "traffic": lambda case: light_badge(lights().case(case)),
@@ -432,9 +422,43 @@ class EnterpriseForm(DynamicForm):
 ENTERPRISE_LABELS = {name: field.args[0] for name, field in EnterpriseForm.__dict__.items() if hasattr(field, "args")}
 
 
-class EnterpriseView(ServiceModelView):
+class HistoryShowMixin:
+    """A record page that also shows its corrections (field, old → new, who, when) under the detail."""
+
+    history_subject = ""
+    history_labels: dict[str, Any] = {}
+    show_template = "cases/show_with_history.html"
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk: Any) -> Any:
+        pk = self._deserialize_pk_if_composite(pk)  # type: ignore[attr-defined]
+        widgets = self._show(pk)  # type: ignore[attr-defined]  # 404 outside the user's scope
+        return self.render_template(  # type: ignore[attr-defined]
+            self.show_template,
+            pk=pk,
+            title=self.show_title,  # type: ignore[attr-defined]
+            widgets=widgets,
+            related_views=self._related_views,  # type: ignore[attr-defined]
+            history=case_service.history(self.history_subject, int(pk)),
+            change_text=self._change_text,
+        )
+
+    def _change_text(self, note: str) -> str:
+        # Notes keep field keys ("name: A → B"); show each field under its label in the user's language.
+        parts = []
+        for change in note.split("; "):
+            key, _, rest = change.partition(": ")
+            label = self.history_labels.get(key)
+            parts.append(f"{label}: {rest}" if label is not None and rest else change)
+        return "；".join(parts)
+
+
+class EnterpriseView(HistoryShowMixin, ServiceModelView):
     route_base = "/enterprises"
     datamodel = EagerInterface(Enterprise, eager=("region",), order=("name",))
+    history_subject = "enterprise"
+    history_labels = ENTERPRISE_LABELS
     base_permissions = ["can_list", "can_show", "can_edit"]
     base_filters = region_scope()
     list_title = lazy_gettext("Enterprises")
@@ -487,9 +511,11 @@ class ProjectForm(DynamicForm):
 PROJECT_LABELS = {name: field.args[0] for name, field in ProjectForm.__dict__.items() if hasattr(field, "args")}
 
 
-class ProjectView(ServiceModelView):
+class ProjectView(HistoryShowMixin, ServiceModelView):
     route_base = "/projects"
     datamodel = EagerInterface(Project, eager=("region", "enterprise"), order=("-id",))
+    history_subject = "project"
+    history_labels = PROJECT_LABELS
     base_permissions = ["can_list", "can_show", "can_edit"]
     base_filters = region_scope()
     list_title = lazy_gettext("Projects")
@@ -640,6 +666,8 @@ class CasePageView(BaseView):
             chosen={i.catalog_item_id for i in case.items if i.state != ItemState.WITHDRAWN.value},
             agents=agents,
             events=case_service.timeline(case.id, user),
+            submitted=case_service.submitted_as(case),
+            other_cases=[c for c in case_service.project_cases(case.project_id, user) if c.id != case.id],
             phone=phone,
             today=today(),
             can_edit_plan=access.can_edit_plan,
