@@ -134,6 +134,7 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "public.catalog_page",
         "public.catalog_json",
         "static",
+        "favicon",
         "appbuilder.static",
         "AuthDBView.login",
         "AuthDBView.logout",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, g, request
+from flask import Flask, Response, abort, g, request
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.baseviews import BaseModelView
 from flask_babel import lazy_gettext
@@ -137,6 +138,14 @@ def register_views(appbuilder: AppBuilder) -> None:
 
 def register_public(app: Flask) -> None:
     app.register_blueprint(public.bp)
+    # Browsers ask for /favicon.ico on their own: answered as a static file, it can never render a page that
+    # would consume the next page's flashed messages or race its session cookie.
+    icon = Path(app.static_folder or "", "favicon.svg").read_bytes()  # tiny: kept in memory, no file handle
+    app.add_url_rule(
+        "/favicon.ico",
+        "favicon",
+        lambda: Response(icon, mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"}),
+    )
 
 
 def guard_actions(app: Flask) -> None:

@@ -205,3 +205,12 @@ def test_a_bad_row_id_of_a_list_action_is_refused_without_a_crash(login, value):
     client = login("admin")
     response = client.post("/users/action_post", data={"action": "resetpasswords", "rowid": value})
     assert response.status_code == 404
+
+
+def test_the_browsers_own_favicon_request_neither_renders_a_page_nor_touches_the_session(login):
+    client = login("admin")
+    with client.get("/favicon.ico") as response:
+        assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+        assert "Set-Cookie" not in response.headers
+    page = client.get("/catalog/list/").get_data(as_text=True)
+    assert 'rel="icon"' in page and "favicon.svg" in page
