@@ -56,6 +56,31 @@ STORY = [
 ]
 
 
+# Demo staff are people: the post shows in their role and department, not in their name.
+PERSON_NAMES = [
+    "杜晓红",
+    "任建军",
+    "武海燕",
+    "苏日娜",
+    "韩志刚",
+    "乌兰",
+    "贾立新",
+    "薛丽萍",
+    "宝音",
+    "康文杰",
+    "郭春梅",
+    "巴特尔",
+    "石磊",
+    "田慧敏",
+    "孟凡宇",
+    "其其格",
+    "阎永强",
+    "梁晓东",
+    "萨仁",
+    "侯俊峰",
+]
+
+
 @dataclass
 class DemoPeople:
     agent: Staff
@@ -86,7 +111,7 @@ def demo_staff(password_hash: str) -> list[tuple[str, str, str]]:
             user = Staff(
                 username=username,
                 email=f"{username}@demo.invalid",
-                first_name=f"{region.name}{department.name.removeprefix(region.name)}",
+                first_name=PERSON_NAMES[len(created) % len(PERSON_NAMES)],  # a person, not a bureau
                 last_name="",
                 active=True,
                 password=password_hash,

@@ -125,22 +125,22 @@ def _other_row() -> dict[str, str]:
 # --- demo -------------------------------------------------------------------------------------------
 
 DEMO_USERS: list[dict[str, str | None]] = [
-    {"username": "admin", "name": "管理员", "role": RoleName.ADMIN, "region": None, "kind": None},
-    {"username": "supervisor", "name": "市督查", "role": RoleName.SUPERVISOR, "region": "150600", "kind": None},
-    {"username": "agent", "name": "市代办员", "role": RoleName.AGENT, "region": "150600", "kind": LEAD_KIND},
-    {"username": "liaison", "name": "市水利局联络员", "role": RoleName.LIAISON, "region": "150600", "kind": "水利部门"},
-    {"username": "dlt_supervisor", "name": "达旗督查", "role": RoleName.SUPERVISOR, "region": "150621", "kind": None},
-    {"username": "dlt_agent", "name": "达旗代办员", "role": RoleName.AGENT, "region": "150621", "kind": LEAD_KIND},
+    {"username": "admin", "name": "何志远", "role": RoleName.ADMIN, "region": None, "kind": None},
+    {"username": "supervisor", "name": "郝建华", "role": RoleName.SUPERVISOR, "region": "150600", "kind": None},
+    {"username": "agent", "name": "白雪梅", "role": RoleName.AGENT, "region": "150600", "kind": LEAD_KIND},
+    {"username": "liaison", "name": "乔文斌", "role": RoleName.LIAISON, "region": "150600", "kind": "水利部门"},
+    {"username": "dlt_supervisor", "name": "高永胜", "role": RoleName.SUPERVISOR, "region": "150621", "kind": None},
+    {"username": "dlt_agent", "name": "刘晓燕", "role": RoleName.AGENT, "region": "150621", "kind": LEAD_KIND},
     {
         "username": "dlt_liaison_water",
-        "name": "达旗水利局联络员",
+        "name": "张海军",
         "role": RoleName.LIAISON,
         "region": "150621",
         "kind": "水利部门",
     },
     {
         "username": "dlt_liaison_land",
-        "name": "达旗自然资源局联络员",
+        "name": "王丽娜",
         "role": RoleName.LIAISON,
         "region": "150621",
         "kind": "自然资源部门",

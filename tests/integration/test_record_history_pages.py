@@ -55,7 +55,7 @@ def test_the_enterprise_page_lists_its_corrections_with_labels_and_who(login, st
     page = login("dlt_agent").get(f"/enterprises/show/{first.project.enterprise_id}").get_data(as_text=True)
     assert "变更记录" in page
     assert "项目单位名称: 达拉特旗光伏新能源有限公司 → 达拉特旗光伏新能源集团有限公司" in page
-    assert "达旗代办员" in page.split("变更记录", 1)[1]  # who corrected it
+    assert "刘晓燕" in page.split("变更记录", 1)[1]  # who corrected it
     # The city agent (city cases only) cannot read it: the history sits behind the record's own row scope.
     assert login("agent").get(f"/enterprises/show/{first.project.enterprise_id}").status_code == 404
 
