@@ -170,3 +170,15 @@ def region(app: Flask) -> Callable[[str], Region]:
         return found
 
     return find
+
+
+@pytest.fixture
+def today_is(app: Flask) -> Iterator[Callable[[str], None]]:
+    """The services' "today" fixed (2026-11-27 unless the test sets another day)."""
+
+    def set_today(day: str) -> None:
+        app.config["TODAY"] = day
+
+    set_today("2026-11-27")
+    yield set_today
+    app.config.pop("TODAY", None)

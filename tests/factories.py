@@ -129,3 +129,13 @@ def bulk_cases(region_code: str, n: int, state: str = "in_progress", batch: str 
         ids.append(case.id)
     db.session.commit()
     return ids
+
+
+def application_form(**overrides: object) -> dict[str, object]:
+    """The application form (Attachment 4) as the browser posts it, for the factory's enterprise and project."""
+    data: dict[str, object] = {f"enterprise_{k}": v for k, v in ENTERPRISE.items()}
+    data.update({f"project_{k}": v for k, v in PROJECT.items() if k != "is_key_project"})
+    data.update({"project_is_key_project": "1", "channel": "window", "applied_on": "2026-11-02"})
+    data["catalog_item_id"] = [str(i) for i in catalog_ids("150621", "取水许可审批", "建设用地规划许可证核发")]
+    data.update(overrides)
+    return data

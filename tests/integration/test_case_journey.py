@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, CaseItem
-from tests.factories import ENTERPRISE, PROJECT, catalog_ids
+from tests.factories import application_form, catalog_ids
 
 
 @pytest.fixture(autouse=True)
@@ -20,12 +20,7 @@ def fixed_today(app):
 
 
 def _application(**overrides):
-    data = {f"enterprise_{k}": v for k, v in ENTERPRISE.items()}
-    data.update({f"project_{k}": v for k, v in PROJECT.items() if k != "is_key_project"})
-    data.update({"project_is_key_project": "1", "channel": "window", "applied_on": "2026-11-02"})
-    data["catalog_item_id"] = [str(i) for i in catalog_ids("150621", "取水许可审批", "建设用地规划许可证核发")]
-    data.update(overrides)
-    return data
+    return application_form(**overrides)
 
 
 def _case():

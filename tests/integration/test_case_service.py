@@ -19,16 +19,6 @@ from tests.factories import apply
 D = dt.date
 
 
-@pytest.fixture
-def today_is(app):
-    def set_today(day: str) -> None:
-        app.config["TODAY"] = day
-
-    set_today("2026-11-27")
-    yield set_today
-    app.config.pop("TODAY", None)
-
-
 def _planned_case(staff, filing=None):
     filing = filing or D(2026, 9, 20)
     agent = staff("dlt_agent")

@@ -25,16 +25,6 @@ from tests.factories import ENTERPRISE, PROJECT, apply, catalog_ids
 D = dt.date
 
 
-@pytest.fixture
-def today_is(app):
-    def set_today(day: str) -> None:
-        app.config["TODAY"] = day
-
-    set_today("2026-11-27")
-    yield set_today
-    app.config.pop("TODAY", None)
-
-
 SEPT_20, SEPT_1 = D(2026, 9, 20), D(2026, 9, 1)
 
 

@@ -16,11 +16,7 @@ from tests.factories import ENTERPRISE, PROJECT, apply, catalog_ids
 D = dt.date
 
 
-@pytest.fixture(autouse=True)
-def fixed_today(app):
-    app.config["TODAY"] = "2026-11-27"
-    yield
-    app.config.pop("TODAY", None)
+pytestmark = pytest.mark.usefixtures("today_is")
 
 
 def _renamed(staff):
