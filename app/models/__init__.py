@@ -16,6 +16,16 @@ from app.models.cases import (
     StepLimit,
 )
 from app.models.catalog import CatalogChange, CatalogItem
+from app.models.coordination import (
+    Decision,
+    Escalation,
+    JointReview,
+    ReviewParticipant,
+    ReviewSubject,
+    TrainingAttendance,
+    TrainingPlan,
+    TrainingSession,
+)
 from app.models.org import Department, Region, Staff
 
 __all__ = [
@@ -26,15 +36,23 @@ __all__ = [
     "CaseItem",
     "CatalogChange",
     "CatalogItem",
+    "Decision",
     "Department",
     "Enterprise",
+    "Escalation",
     "Evaluation",
     "ExportJob",
     "ItemPause",
+    "JointReview",
     "Model",
     "MonthlyReport",
     "Project",
     "Region",
+    "ReviewParticipant",
+    "ReviewSubject",
     "Staff",
     "StepLimit",
+    "TrainingAttendance",
+    "TrainingPlan",
+    "TrainingSession",
 ]
