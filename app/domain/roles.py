@@ -74,6 +74,15 @@ _CASE_READ: list[Permission] = [
     ("menu_access", "Projects"),
 ]
 
+# 会商联审: conveners (supervisors and agents of the level) record meetings and decisions, agents escalate.
+_COORDINATION_CONVENE: list[Permission] = []
+# Liaisons see and update their own department's decisions.
+_COORDINATION_LIAISON: list[Permission] = []
+# 培训计划: supervisors and agents keep their level's training plans and attendance.
+_TRAINING_MANAGE: list[Permission] = []
+# Every member of staff sees their own training hours.
+_TRAINING_READ: list[Permission] = []
+
 ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
     RoleName.SUPERVISOR: [
         *_SELF_SERVICE,
@@ -89,6 +98,9 @@ ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
         # Supervisors may terminate a case and name its agent (the workflow table says which moves).
         ("can_move", "CasePageView"),
         ("can_agent", "CasePageView"),
+        *_COORDINATION_CONVENE,
+        *_TRAINING_MANAGE,
+        *_TRAINING_READ,
     ],
     RoleName.AGENT: [
         *_SELF_SERVICE,
@@ -106,6 +118,9 @@ ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
         ("menu_access", "New application"),
         ("can_edit", "EnterpriseView"),
         ("can_edit", "ProjectView"),
+        *_COORDINATION_CONVENE,
+        *_TRAINING_MANAGE,
+        *_TRAINING_READ,
     ],
     RoleName.LIAISON: [
         *_SELF_SERVICE,
@@ -120,6 +135,8 @@ ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
         ("can_show", "CatalogItemView"),
         ("menu_access", "Catalog items"),
         ("menu_access", "Catalog"),
+        *_COORDINATION_LIAISON,
+        *_TRAINING_READ,
     ],
 }
 
