@@ -27,6 +27,7 @@ class Overdue(LabelledEnum):
     FILING = "filing"  # 逾期申报
     AGENCY_STEP = "agency_step"  # 受理/签约/方案超时
     CASE_END = "case_end"  # 超出计划办结日期
+    DECISION = "decision"  # 议定事项超期
 
 
 # The agency's own steps that have a limit in working days, counted from the date the state began.
@@ -95,6 +96,16 @@ def case_overdue(
     return Overdue.AGENCY_STEP if state in STEP_LIMIT_VALUES else Overdue.CASE_END
 
 
+def decision_deadline(state: str, due_on: dt.date | None) -> dt.date | None:
+    """An open decision's deadline (议定事项 are tracked like items)."""
+    return due_on if state == "open" else None
+
+
+def decision_overdue(state: str, due_on: dt.date | None, today: dt.date) -> Overdue | None:
+    deadline = decision_deadline(state, due_on)
+    return Overdue.DECISION if deadline is not None and today > deadline else None
+
+
 def _labels() -> None:
     from app.domain import enums
 
@@ -104,6 +115,7 @@ def _labels() -> None:
             (Overdue.FILING, N_("Late filing")),
             (Overdue.AGENCY_STEP, N_("Agency step overdue")),
             (Overdue.CASE_END, N_("Past planned end")),
+            (Overdue.DECISION, N_("Decision overdue")),
         ]
     )
 

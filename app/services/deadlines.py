@@ -19,7 +19,7 @@ from app.domain.urgency import DEFAULT_STEP_LIMITS, STEP_LIMIT_VALUES
 from app.domain.workdays import WorkCalendar
 from app.domain.workflow import OPEN_CASE_VALUES, CaseState, ItemState
 from app.extensions import db
-from app.models import Case, CaseItem, Evaluation, ItemPause, Staff, StepLimit
+from app.models import Case, CaseItem, Decision, Evaluation, ItemPause, JointReview, Staff, StepLimit
 from app.models.org import now
 from app.services.calendar import work_calendar
 from app.services.clock import today
@@ -120,6 +120,12 @@ class Deadlines:
     def add_evaluation(self, case: Case, level: str, comments: str, on: dt.date, by: int | None) -> None:
         db.session.add(Evaluation(case_id=case.id, level=level, comments=comments, evaluated_on=on, recorded_by_id=by))
 
+    def decision_due(self, decision: Decision) -> dt.date | None:
+        """A decision due N working days after its meeting; a date given as such stays as given."""
+        if decision.due_days is None:
+            return decision.due_on
+        return self._add(decision.review.held_on, decision.due_days)
+
     def keep_case(self, case: Case) -> None:
         """After a case moves: its agency-step limit follows its new state."""
         case.step_due_on = self.step_due(case)
@@ -190,6 +196,25 @@ def recalculate(first: dt.date, last: dt.date, actor: Staff | None) -> int:
         )
         .options(selectinload(Case.items))
     )
+    decisions = db.session.scalars(
+        select(Decision)
+        .join(JointReview, JointReview.id == Decision.review_id)
+        .where(
+            Decision.state == "open",
+            Decision.due_days.is_not(None),
+            JointReview.held_on <= last,
+            or_(Decision.due_on.is_(None), Decision.due_on >= first),
+        )
+    )
+    for decision in decisions:
+        due = deadlines.decision_due(decision)
+        if due != decision.due_on:
+            note = f"因工作日历调整，议定事项期限由 {_date(decision.due_on)} 改为 {_date(due)}"
+            decision.due_on = due
+            record_event(
+                "decision", decision.id, "recalculate", actor, case_id=decision.case_id, on_date=today(), note=note
+            )
+            changed += 1
     for case in cases:
         notes = []
         step_due = deadlines.step_due(case)

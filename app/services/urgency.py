@@ -18,7 +18,7 @@ from app.domain.urgency import (
     Overdue,
 )
 from app.domain.workflow import NOT_FILED_ITEM_VALUES
-from app.models import Case, CaseItem
+from app.models import Case, CaseItem, Decision
 
 
 def item_clock_sql(on: dt.date) -> ColumnElement[dt.date]:
@@ -83,3 +83,8 @@ def deadline_before_sql(deadline: ColumnElement[dt.date], boundary: dt.date) -> 
 def overdue_counts(kinds: tuple[Overdue, ...], on: dt.date) -> list[Any]:
     """SQL sums counting the CaseItem rows in each overdue figure on `on` (the ledger's and the reports')."""
     return [func.coalesce(func.sum(case((item_overdue_sql(kind, on), 1), else_=0)), 0) for kind in kinds]
+
+
+def decision_overdue_sql(on: dt.date) -> ColumnElement[bool]:
+    """Open decisions past their deadline on `on` (the rule of `decision_overdue`)."""
+    return and_(Decision.state == "open", Decision.due_on.is_not(None), Decision.due_on < on)

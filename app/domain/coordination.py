@@ -1,0 +1,197 @@
+"""会商联审 as rows: joint review meetings, their decisions (议定事项) and the escalations that feed them.
+
+The same vocabulary as cases and items (`app.domain.engine`): each row names who may take it, what must
+be filled first, its guard and its effect; `app.services.engine` moves them all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.domain.engine import Context, Guard, Step, Transition
+from app.domain.enums import LabelledEnum, RoleName, register_labels
+from app.domain.errors import N_, DomainError, ValidationError
+
+
+class ReviewKind(LabelledEnum):
+    JOINT_REVIEW = "joint_review"
+    MULTI_ASSESSMENT = "multi_assessment"
+    MULTI_DRAWING = "multi_drawing"
+    JOINT_ACCEPTANCE = "joint_acceptance"
+
+
+class ConvenedBy(LabelledEnum):
+    SERVICE_DEPT = "service_dept"
+    GOVERNMENT = "government"
+
+
+class ReviewState(LabelledEnum):
+    PREPARING = "preparing"
+    HELD = "held"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class DecisionState(LabelledEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class EscalationState(LabelledEnum):
+    WAITING = "waiting"
+    TAKEN = "taken"
+    WITHDRAWN = "withdrawn"
+
+
+# The member departments of a joint review named by the plan (Attachment 1), as department kinds.
+REVIEW_DEPARTMENT_KINDS: tuple[str, ...] = (
+    "统战部门",
+    "国安部门",
+    "发改部门",
+    "自然资源部门",
+    "住建部门",
+    "工业和信息化部门",
+    "生态环境部门",
+    "林业和草原部门",
+    "水利部门",
+    "应急管理部门",
+    "农牧部门",
+    "能源部门",
+    "交通部门",
+    "气象部门",
+    "电业部门",
+)
+
+CONVENERS = frozenset({RoleName.SUPERVISOR, RoleName.AGENT})
+DECISION_KEEPERS = frozenset({RoleName.SUPERVISOR, RoleName.AGENT, RoleName.LIAISON})
+AGENT = frozenset({RoleName.AGENT})
+
+
+class Need(LabelledEnum):
+    REASON = "reason"
+    NOTE = "note"
+    MINUTES = "minutes"
+    ATTENDANCE = "attendance"
+
+
+NEED_MESSAGES = {
+    Need.REASON: N_("Give the reason."),
+    Need.NOTE: N_("Say what was done (a note)."),
+    Need.MINUTES: N_("Write the minutes before issuing them."),
+    Need.ATTENDANCE: N_("Record which departments attended before marking the meeting as held."),
+}
+
+
+def _unmet(need: Need) -> ValidationError:
+    return ValidationError(NEED_MESSAGES[need])
+
+
+NEED_CHECKS: dict[Any, Guard] = {
+    Need.REASON: lambda record, step: None if step.note else _unmet(Need.REASON),
+    Need.NOTE: lambda record, step: None if step.note else _unmet(Need.NOTE),
+    Need.MINUTES: lambda review, step: None if (review.minutes or "").strip() else _unmet(Need.MINUTES),
+    Need.ATTENDANCE: lambda review, step: (
+        None
+        if review.participants and all(p.attended is not None for p in review.participants)
+        else _unmet(Need.ATTENDANCE)
+    ),
+}
+
+
+def meeting_date_reached(review: Any, step: Step) -> DomainError | None:
+    """A meeting is held on or after its date, never before."""
+    if step.on < review.held_on:
+        return ValidationError(
+            N_("The meeting is planned for %(day)s; it cannot have been held before."), day=str(review.held_on)
+        )
+    return None
+
+
+def _hold(review: Any, step: Step, context: Context) -> None:
+    review.held_on = step.on
+
+
+def _cancel_review(review: Any, step: Step, context: Context) -> None:
+    review.cancel_reason = step.note[:4000]
+
+
+def _close_decision(decision: Any, step: Step, context: Context) -> None:
+    decision.closed_on = step.on
+    decision.close_note = step.note[:4000]
+
+
+def _take_up(escalation: Any, step: Step, context: Context) -> None:
+    escalation.review_id = step.get("review_id")
+
+
+REVIEW_TRANSITIONS: tuple[Transition, ...] = (
+    Transition(
+        ReviewState.PREPARING,
+        "hold",
+        ReviewState.HELD,
+        CONVENERS,
+        (Need.ATTENDANCE,),
+        guard=meeting_date_reached,
+        effect=_hold,
+    ),
+    Transition(ReviewState.HELD, "publish", ReviewState.PUBLISHED, CONVENERS, (Need.MINUTES,)),
+    *(
+        Transition(state, "cancel", ReviewState.CANCELLED, CONVENERS, (Need.REASON,), effect=_cancel_review)
+        for state in (ReviewState.PREPARING, ReviewState.HELD)
+    ),
+)
+
+DECISION_TRANSITIONS: tuple[Transition, ...] = (
+    Transition(
+        DecisionState.OPEN, "fulfil", DecisionState.DONE, DECISION_KEEPERS, (Need.NOTE,), effect=_close_decision
+    ),
+    Transition(DecisionState.OPEN, "drop", DecisionState.CANCELLED, CONVENERS, (Need.REASON,), effect=_close_decision),
+)
+
+ESCALATION_TRANSITIONS: tuple[Transition, ...] = (
+    Transition(EscalationState.WAITING, "take_up", EscalationState.TAKEN, CONVENERS, effect=_take_up),
+    Transition(EscalationState.WAITING, "withdraw", EscalationState.WITHDRAWN, AGENT, (Need.REASON,)),
+)
+
+ACTION_LABELS: dict[str, str] = {
+    "hold": N_("Mark as held"),
+    "publish": N_("Issue the minutes"),
+    "cancel": N_("Cancel the meeting"),
+    "fulfil": N_("Mark as carried out"),
+    "drop": N_("Cancel the decision"),
+    "take_up": N_("Take up in a meeting"),
+    "withdraw": N_("Withdraw the escalation"),
+    # Timeline entries that are not state moves.
+    "plan_review": N_("Meeting planned"),
+    "decide": N_("Decision recorded"),
+    "escalate": N_("Escalated to joint review"),
+    "attendance": N_("Attendance recorded"),
+    "minutes": N_("Minutes written"),
+}
+
+
+register_labels(
+    [
+        (ReviewKind.JOINT_REVIEW, N_("Joint review (会商联审)")),
+        (ReviewKind.MULTI_ASSESSMENT, N_("Multiple assessments in one (多评合一)")),
+        (ReviewKind.MULTI_DRAWING, N_("Joint drawing review (多图联审)")),
+        (ReviewKind.JOINT_ACCEPTANCE, N_("Joint acceptance (联合验收)")),
+        (ConvenedBy.SERVICE_DEPT, N_("Government service department")),
+        (ConvenedBy.GOVERNMENT, N_("People's government of the level")),
+        (ReviewState.PREPARING, N_("In preparation")),
+        (ReviewState.HELD, N_("Held")),
+        (ReviewState.PUBLISHED, N_("Minutes issued")),
+        (ReviewState.CANCELLED, N_("Cancelled")),
+        (DecisionState.OPEN, N_("To be carried out")),
+        (DecisionState.DONE, N_("Carried out")),
+        (DecisionState.CANCELLED, N_("Cancelled")),
+        (EscalationState.WAITING, N_("Waiting for a meeting")),
+        (EscalationState.TAKEN, N_("Taken up")),
+        (EscalationState.WITHDRAWN, N_("Withdrawn")),
+        (Need.REASON, N_("reason")),
+        (Need.NOTE, N_("note")),
+        (Need.MINUTES, N_("minutes")),
+        (Need.ATTENDANCE, N_("attendance")),
+    ]
+)
