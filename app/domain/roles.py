@@ -37,6 +37,9 @@ _ORGANISATION_READ: list[Permission] = [
     ("can_show", "DepartmentView"),
     ("menu_access", "Departments"),
     ("menu_access", "Organisation"),
+    # 联络员覆盖: which approval departments of the user's regions name a liaison, and which do not.
+    ("can_coverage", "CoverageView"),
+    ("menu_access", "Liaison coverage"),
 ]
 
 _CASE_MENUS: list[Permission] = [("menu_access", "Cases")]
@@ -79,9 +82,22 @@ _COORDINATION_CONVENE: list[Permission] = []
 # Liaisons see and update their own department's decisions.
 _COORDINATION_LIAISON: list[Permission] = []
 # 培训计划: supervisors and agents keep their level's training plans and attendance.
-_TRAINING_MANAGE: list[Permission] = []
+_TRAINING_MANAGE: list[Permission] = [
+    ("can_list", "TrainingPlanView"),
+    ("can_show", "TrainingPlanView"),
+    ("can_add", "TrainingPlanView"),
+    ("can_edit", "TrainingPlanView"),
+    ("can_session", "TrainingPlanView"),
+    ("can_attendance", "TrainingPlanView"),
+    ("can_ledger", "TrainingPlanView"),
+    ("menu_access", "Training plans"),
+]
 # Every member of staff sees their own training hours.
-_TRAINING_READ: list[Permission] = []
+_TRAINING_READ: list[Permission] = [
+    ("can_hours", "TrainingHoursView"),
+    ("menu_access", "Training hours"),
+    ("menu_access", "Training"),
+]
 
 ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
     RoleName.SUPERVISOR: [

@@ -135,6 +135,36 @@ def register_views(appbuilder: AppBuilder) -> None:
         category="Calendar",
     )
 
+    # 培训 (training plans, sessions, attendance, hours) and 联络员覆盖 (liaison coverage).
+    from app.views.coverage import CoverageView
+    from app.views.training import TrainingHoursView, TrainingPlanView
+
+    appbuilder.add_view(
+        TrainingPlanView,
+        "Training plans",
+        label=lazy_gettext("Training plans"),
+        icon="fa-graduation-cap",
+        category="Training",
+        category_label=lazy_gettext("Training"),
+        category_icon="fa-graduation-cap",
+    )
+    appbuilder.add_view(
+        TrainingHoursView,
+        "Training hours",
+        href="/training/hours/",
+        label=lazy_gettext("Training hours"),
+        icon="fa-clock-o",
+        category="Training",
+    )
+    appbuilder.add_view(
+        CoverageView,
+        "Liaison coverage",
+        href="/organisation/coverage/",
+        label=lazy_gettext("Liaison coverage"),
+        icon="fa-id-badge",
+        category="Organisation",
+    )
+
 
 def register_public(app: Flask) -> None:
     app.register_blueprint(public.bp)

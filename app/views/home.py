@@ -8,6 +8,7 @@ from flask import g, redirect, url_for
 from flask_appbuilder import IndexView, expose
 
 from app.domain.enums import RoleName
+from app.services.coverage import gap_count
 from app.services.roles import role_label
 
 
@@ -26,4 +27,8 @@ class HomeView(IndexView):
         if names == {RoleName.AGENT.value}:
             return redirect(url_for("WorkQueueView.cases"))
         roles = [role_label(r.name) for r in user.roles] if user else []
-        return self.render_template(self.index_template, appbuilder=self.appbuilder, user=user, roles=roles)
+        # The plan wants a liaison in every approval department: whoever may read coverage sees the gaps here.
+        gaps = gap_count(user) if user and self.appbuilder.sm.has_access("can_coverage", "CoverageView") else None
+        return self.render_template(
+            self.index_template, appbuilder=self.appbuilder, user=user, roles=roles, coverage_gaps=gaps
+        )
