@@ -78,9 +78,29 @@ _CASE_READ: list[Permission] = [
 ]
 
 # 会商联审: conveners (supervisors and agents of the level) record meetings and decisions, agents escalate.
-_COORDINATION_CONVENE: list[Permission] = []
+_COORDINATION_CONVENE: list[Permission] = [
+    ("menu_access", "Coordination"),
+    ("menu_access", "Joint reviews"),
+    ("menu_access", "Decisions"),
+    ("menu_access", "Escalations"),
+    ("can_list", "JointReviewView"),
+    ("can_list", "DecisionView"),
+    *(
+        (f"can_{name}", "ReviewPageView")
+        for name in ("review", "new", "attendance", "minutes", "move", "decide", "decision", "escalations", "print")
+    ),
+]
+# Only agents send a case up (the service checks the role too).
+_ESCALATE: list[Permission] = [("can_escalate", "ReviewPageView")]
 # Liaisons see and update their own department's decisions.
-_COORDINATION_LIAISON: list[Permission] = []
+_COORDINATION_LIAISON: list[Permission] = [
+    ("menu_access", "Coordination"),
+    ("menu_access", "Decisions"),
+    ("can_list", "DecisionView"),
+    ("can_review", "ReviewPageView"),
+    ("can_decision", "ReviewPageView"),
+    ("can_print", "ReviewPageView"),
+]
 # 培训计划: supervisors and agents keep their level's training plans and attendance.
 _TRAINING_MANAGE: list[Permission] = [
     ("can_list", "TrainingPlanView"),
@@ -135,6 +155,7 @@ ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
         ("can_edit", "EnterpriseView"),
         ("can_edit", "ProjectView"),
         *_COORDINATION_CONVENE,
+        *_ESCALATE,
         *_TRAINING_MANAGE,
         *_TRAINING_READ,
     ],

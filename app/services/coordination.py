@@ -61,7 +61,8 @@ def _is_liaison_only(actor: Staff) -> bool:
 
 
 def _convener(actor: Staff) -> None:
-    if not role_names(actor) & {RoleName.SUPERVISOR.value, RoleName.AGENT.value}:
+    """Supervisors and agents of a level convene its meetings (administrators may act for them)."""
+    if not role_names(actor) & {RoleName.SUPERVISOR.value, RoleName.AGENT.value, RoleName.ADMIN.value}:
         raise Forbidden()
 
 
@@ -353,6 +354,14 @@ def decision_actions(decision: Decision, actor: Staff) -> list[Any]:
 # --- escalation -------------------------------------------------------------------------------------------
 
 
+ESCALATABLE_CASE_STATES = frozenset({"accepted", "entrusted", "planned", "in_progress"})
+
+
+def can_escalate(case: Case, actor: Staff) -> bool:
+    """Agents send up cases being handled (from acceptance until they close)."""
+    return RoleName.AGENT.value in role_names(actor) and case.state in ESCALATABLE_CASE_STATES
+
+
 def escalate(
     case_id: int, actor: Staff, reason: str, tried: str = "", item_id: int | None = None, on: dt.date | None = None
 ) -> Escalation:
@@ -362,7 +371,7 @@ def escalate(
     if RoleName.AGENT.value not in role_names(actor):
         raise Forbidden()
     case = case_for(case_id, actor)
-    if case.state not in {"entrusted", "planned", "in_progress", "accepted"}:
+    if case.state not in ESCALATABLE_CASE_STATES:
         raise ValidationError(N_("Only a case being handled can be escalated."))
     reason = (reason or "").strip()
     if not reason:

@@ -26,6 +26,7 @@ from app.views.cases import (
     WorkQueueView,
 )
 from app.views.catalog import CatalogChangeView, CatalogItemView
+from app.views.coordination import DecisionView, JointReviewView, ReviewPageView
 from app.views.org import DepartmentView, RegionView
 from app.views.reports import MonthlyReportView
 from app.views.settings import StepLimitView
@@ -134,6 +135,28 @@ def register_views(appbuilder: AppBuilder) -> None:
         icon="fa-hourglass-half",
         category="Calendar",
     )
+    # 会商联审: meetings, their decisions, and the escalations waiting for them.
+    coordination = lazy_gettext("Joint reviews")
+    appbuilder.add_view(
+        JointReviewView,
+        "Joint reviews",
+        label=lazy_gettext("Meetings"),
+        icon="fa-users",
+        category="Coordination",
+        category_label=coordination,
+        category_icon="fa-handshake-o",
+    )
+    appbuilder.add_view(
+        DecisionView, "Decisions", label=lazy_gettext("Decisions"), icon="fa-check-square-o", category="Coordination"
+    )
+    appbuilder.add_link(
+        "Escalations",
+        href="/reviews/escalations",
+        label=lazy_gettext("Escalations waiting"),
+        icon="fa-level-up",
+        category="Coordination",
+    )
+    appbuilder.add_view_no_menu(ReviewPageView)
 
     # 培训 (training plans, sessions, attendance, hours) and 联络员覆盖 (liaison coverage).
     from app.views.coverage import CoverageView

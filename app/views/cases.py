@@ -23,6 +23,8 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from app.domain.coordination import ACTION_LABELS as COORDINATION_LABELS
+from app.domain.coordination import DecisionState, ReviewState
 from app.domain.enums import RoleName, Stage
 from app.domain.errors import DomainError, NotFound
 from app.domain.lights import Light
@@ -39,7 +41,7 @@ from app.domain.workflow import (
 from app.extensions import db
 from app.models import Case, CaseItem, CatalogItem, Enterprise, ExportJob, Project, Staff
 from app.services import cases as case_service
-from app.services import search
+from app.services import coordination, search
 from app.services.clock import today
 from app.services.exports import job_file, job_for, start_job
 from app.services.ledger import LedgerScope, count_rows, write_ledger
@@ -668,6 +670,11 @@ class CasePageView(BaseView):
             events=case_service.timeline(case.id, user),
             submitted=case_service.submitted_as(case),
             other_cases=[c for c in case_service.project_cases(case.project_id, user) if c.id != case.id],
+            coordination=coordination.for_case(case, user),
+            can_escalate=RoleName.AGENT.value in roles
+            and case.state in ("accepted", "entrusted", "planned", "in_progress"),
+            ReviewState=ReviewState,
+            DecisionState=DecisionState,
             phone=phone,
             today=today(),
             can_edit_plan=access.can_edit_plan,
@@ -893,11 +900,16 @@ class WorkQueueView(BaseView):
     @has_access
     def items(self) -> Any:
         rows = case_service.department_queue(actor())
+        decisions = coordination.department_decisions(actor())
         return self.render_template(
             "cases/queue_items.html",
             title=gettext("My department's open items"),
             rows=rows[:QUEUE_ROWS],
             total=len(rows),
+            decisions=decisions,
+            decision_actions={d.id: coordination.decision_actions(d, actor()) for d in decisions},
+            decision_labels=COORDINATION_LABELS,
+            book=lights(),
             light_badge=light_badge,
             action_labels=ACTION_LABELS,
             Need=Need,

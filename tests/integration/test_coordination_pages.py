@@ -1,0 +1,139 @@
+"""会商联审 through the screens: an agent escalates, a supervisor plans and holds the meeting and records a
+decision, the liaison finds it in their queue and marks it done; the role × transition matrix of the new rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.domain.coordination import DECISION_TRANSITIONS, ESCALATION_TRANSITIONS, REVIEW_TRANSITIONS
+from app.domain.engine import SYSTEM
+from app.domain.enums import RoleName
+from app.extensions import db
+from app.models import Decision, Department, Escalation, JointReview
+from app.services.cases import PlanLine, accept_case, entrust_case, fix_plan, plan_schedule
+from tests.factories import apply
+
+D = dt.date
+pytestmark = pytest.mark.usefixtures("today_is")
+
+
+def _case(staff):
+    agent = staff("dlt_agent")
+    case = apply(agent)
+    accept_case(case.id, agent, D(2026, 9, 2))
+    entrust_case(case.id, agent, D(2026, 9, 3))
+    plan_schedule(case.id, [PlanLine(i.id, n, D(2026, 9, 20)) for n, i in enumerate(case.items)], agent)
+    fix_plan(case.id, agent, D(2026, 9, 4))
+    return case
+
+
+def _ok(response):
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def test_escalation_meeting_decision_and_the_liaisons_queue_through_the_screens(login, staff):
+    case = _case(staff)
+    item = case.items[0]
+    agent = login("dlt_agent")
+    page = _ok(agent.get(f"/cases/{case.id}"))
+    assert "提交会商联审" in page
+    page = _ok(
+        agent.post(
+            f"/reviews/escalate/{case.id}",
+            data={"item_id": str(item.id), "reason": "取水指标不足", "tried": "两次协调"},
+            follow_redirects=True,
+        )
+    )
+    assert "等待下一次会商联审" in page
+    escalation = db.session.scalar(select(Escalation))
+
+    supervisor = login("dlt_supervisor")
+    assert "取水指标不足" in _ok(supervisor.get("/reviews/escalations"))
+    water = db.session.scalar(
+        select(Department).where(Department.region_id == case.region_id, Department.kind == "水利部门")
+    )
+    form = _ok(supervisor.get("/reviews/new"))
+    assert f'value="{water.id}" checked' in form  # the plan's member departments are preselected
+    page = _ok(
+        supervisor.post(
+            "/reviews/new",
+            data={
+                "region_id": str(case.region_id),
+                "held_on": "2026-11-02",
+                "kind": "joint_review",
+                "convened_by": "government",
+                "chair": "张副旗长",
+                "topic": "取水指标协调会",
+                "stage": ["project_land"],
+                "department_id": [str(water.id)],
+                "escalation_id": [str(escalation.id)],
+            },
+            follow_redirects=True,
+        )
+    )
+    review = db.session.scalar(select(JointReview))
+    assert "取水指标协调会" in page and case.number in page
+    page = _ok(
+        supervisor.post(
+            f"/reviews/{review.id}/move/hold",
+            data={"on": "2026-11-02", "version": review.version},
+            follow_redirects=True,
+        )
+    )
+    assert "出席" in page and db.session.get(JointReview, review.id).state == "preparing"  # attendance first
+    _ok(
+        supervisor.post(
+            f"/reviews/{review.id}/attendance",
+            data={f"attended_{water.id}": "1", f"attendee_{water.id}": "李局长"},
+            follow_redirects=True,
+        )
+    )
+    db.session.expire_all()
+    _ok(supervisor.post(f"/reviews/{review.id}/move/hold", data={"on": "2026-11-02"}, follow_redirects=True))
+    page = _ok(
+        supervisor.post(
+            f"/reviews/{review.id}/decide",
+            data={
+                "text": "水利局出具调剂意见",
+                "department_id": str(water.id),
+                "subject": f"item-{item.id}",
+                "due_days": "5",
+            },
+            follow_redirects=True,
+        )
+    )
+    decision = db.session.scalar(select(Decision))
+    assert decision.due_on == D(2026, 11, 9) and "水利局出具调剂意见" in page
+    assert "已超期" in _ok(supervisor.get(f"/cases/{case.id}"))  # the decision is late on 2026-11-27
+
+    liaison = login("dlt_liaison_water")
+    queue = _ok(liaison.get("/queue/items"))
+    assert "水利局出具调剂意见" in queue and f'data-decision="{decision.id}"' in queue
+    _ok(
+        liaison.post(
+            f"/reviews/decision/{decision.id}/fulfil",
+            data={"on": "2026-11-06", "note": "已出具", "version": decision.version, "next": "/queue/items"},
+            follow_redirects=True,
+        )
+    )
+    db.session.expire_all()
+    assert db.session.get(Decision, decision.id).state == "done"
+    assert "水利局出具调剂意见" not in _ok(liaison.get("/queue/items"))
+    printable = _ok(supervisor.get(f"/reviews/{review.id}/print"))
+    assert "会议纪要" in printable and "水利局出具调剂意见" in printable and "李局长" in printable
+
+
+@pytest.mark.parametrize(
+    "transition",
+    [t for t in (*REVIEW_TRANSITIONS, *DECISION_TRANSITIONS, *ESCALATION_TRANSITIONS)],
+    ids=lambda t: f"{t.state}-{t.action}",
+)
+def test_the_coordination_rows_name_only_real_roles_and_the_system_takes_none(transition):
+    assert transition.roles and SYSTEM not in transition.roles
+    assert transition.roles <= {RoleName.SUPERVISOR, RoleName.AGENT, RoleName.LIAISON}
+    assert not re.search(r"\s", transition.action)
