@@ -255,6 +255,13 @@ def region_staff(region_id: int) -> list[Staff]:
     )
 
 
+def staff_count(region_id: int) -> int:
+    """How many active staff a region has (the people its trainings' attendance covers)."""
+    return (
+        db.session.scalar(select(func.count(Staff.id)).where(Staff.region_id == region_id, Staff.active.is_(True))) or 0
+    )
+
+
 def attendance_sheet(session_id: int, actor: Staff) -> tuple[TrainingSession, list[tuple[Staff, str | None]]]:
     """A session and each staff member of its region with their recorded status (None: not recorded yet)."""
     session = session_in_scope(session_id, actor)

@@ -163,7 +163,7 @@ class TrainingPlanView(ServiceModelView):
             related_views=[],
             plan=plan,
             counts=training.session_counts(plan.id),
-            staff_count=len(training.region_staff(plan.region_id)),
+            staff_count=training.staff_count(plan.region_id),
             history=training.history(plan.id, actor()),
             actions=TIMELINE_ACTIONS,
             note_text=self._note_text,

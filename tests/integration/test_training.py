@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.domain.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
+from app.models import Staff
 from app.models.coordination import TrainingAttendance, TrainingPlan
 from app.services import training
 
@@ -238,3 +239,66 @@ def test_the_training_ledger_of_another_level_leaves_out_the_banner(dlt_plan, lo
     book = _workbook(login("agent"), YEAR)
     assert _data(book["培训计划"]) == [] and _data(book["参训记录"]) == []
     assert "刘晓燕" not in {r[1] for r in _data(book["学时统计"])}
+
+
+def test_the_demo_training_year_is_seeded_once_with_mixed_attendance(today_is, password_hash, staff):
+    from app.services.demo import demo_staff
+    from app.services.demo_training import seed_demo_training
+
+    demo_staff(password_hash)
+    assert seed_demo_training() == 5  # the city's two plans and one per demo banner
+    assert seed_demo_training() == 0
+    rows = training.hours_by_person(YEAR, staff("dlt_supervisor"))
+    assert any(row.hours > 0 for row in rows) and any(row.sessions == 0 for row in rows)
+    statuses = set(db.session.scalars(select(TrainingAttendance.status)))
+    assert statuses == {"present", "absent", "excused"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/training/plans/list/",
+        "/training/plans/show/{plan}",
+        "/training/plans/attendance/{session}",
+        f"/training/hours/?year={YEAR}",
+    ],
+)
+def test_training_pages_cost_the_same_queries_with_more_plans_sessions_and_people(dlt_plan, staff, login, url):
+    from tests.integration.test_list_queries import _queries
+
+    plan, first, _ = dlt_plan
+    client = login("dlt_agent")
+    target = url.format(plan=plan.id, session=first.id)
+    before, _ = _queries(client, target)
+    agent = staff("dlt_agent")
+    extra = [
+        Staff(
+            username=f"trainee{n}",
+            email=f"t{n}@test.invalid",
+            first_name=f"学员{n}",
+            last_name="",
+            active=True,
+            region_id=agent.region_id,
+            department_id=agent.department_id,
+        )
+        for n in range(8)
+    ]
+    db.session.add_all(extra)
+    db.session.commit()
+    for n in range(5):
+        more = training.create_plan(agent.region_id, {"year": YEAR, "title": f"专题培训{n}"}, agent)
+        training.add_session(more.id, dt.date(2026, 5, 6), "2", "", agent)
+    training.add_session(plan.id, dt.date(2026, 5, 7), "1", "补充", agent)
+    training.record_attendance(first.id, {p.id: "present" for p in extra}, agent)
+    after, page = _queries(client, target)
+    assert len(after) == len(before), target
+    assert "学员7" in page or "专题培训4" in page or "补充" in page
+
+
+def test_the_coverage_page_costs_two_queries_of_its_own(login):
+    from tests.integration.test_list_queries import _queries
+
+    client = login("supervisor")
+    statements, _ = _queries(client, "/organisation/coverage/")
+    own = [s for s in statements if "department" in s.lower() and "ab_permission" not in s.lower()]
+    assert len(own) == 2
