@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.security import generate_password_hash
 
 from app.services.deadlines import fill_step_dues
-from app.services.demo import demo_staff, seed_demo_cases
+from app.services.demo import demo_staff, seed_demo_cases, seed_demo_coordination
 from app.services.docs import roles_markdown, workflow_markdown
 from app.services.roles import sync_roles
 from app.services.seeding import demo_password, seed_demo, seed_reference
@@ -30,7 +30,8 @@ def seed_command(demo: bool) -> None:
         logins = seed_demo(password_hash)
         more = demo_staff(password_hash)
         made = seed_demo_cases()
-        click.echo(f"Demo cases created: {made}.")
+        meetings = seed_demo_coordination()
+        click.echo(f"Demo cases created: {made}; joint reviews: {meetings}.")
         click.echo(f"Demo logins (password for all: {password}):")
         for username, role, region in logins:
             click.echo(f"  {username:<20} {role:<11} {region}")

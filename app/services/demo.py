@@ -17,7 +17,7 @@ from app.domain.codes import credit_check_character, org_check_character
 from app.domain.enums import RoleName
 from app.domain.errors import DomainError
 from app.extensions import db
-from app.models import Case, CatalogItem, Department, Region, Staff
+from app.models import Case, CatalogItem, Department, JointReview, Region, Staff
 from app.services import cases, catalog
 from app.services.calendar import work_calendar
 from app.services.cases import PlanLine
@@ -297,3 +297,108 @@ def _story(region: Region, people: DemoPeople, n: int, story: str, project: tupl
     if story == "evaluated":
         level = "very_satisfied" if n % 2 else "satisfied"
         cases.evaluate_case(case.id, agent, level, "代办员全程跟进，服务周到", on=_on(filing, 26))
+
+
+def seed_demo_coordination() -> int:
+    """Joint reviews of the demo regions: an issued one with decisions in every state, one in preparation
+    taking up a waiting escalation, a cancelled one, and an escalation still waiting. Returns meetings made."""
+    from app.services import coordination
+    from app.services.coordination import ReviewPlan
+
+    made = 0
+    for code in DEMO_REGIONS:
+        region = db.session.scalar(select(Region).where(Region.code == code))
+        if db.session.scalar(select(func.count(JointReview.id)).where(JointReview.region_id == region.id)):
+            continue
+        running = db.session.scalars(
+            select(Case).where(Case.region_id == region.id, Case.state == "in_progress").order_by(Case.id)
+        ).all()
+        supervisor = (
+            db.session.scalars(
+                select(Staff)
+                .join(Staff.roles)
+                .where(Role.name == RoleName.SUPERVISOR.value, Staff.region_id == region.id)
+            ).first()
+            or _people(region).agent
+        )
+        agent = _people(region).agent
+        if len(running) < 2:
+            continue
+        first, second = running[0], running[1]
+        departments = {
+            d.kind: d for d in db.session.scalars(select(Department).where(Department.region_id == region.id))
+        }
+        members = [departments[k].id for k in ("水利部门", "自然资源部门", "住建部门", "发改部门") if k in departments]
+        t = today()
+        held = _workday(t - dt.timedelta(days=21))
+        early = coordination.escalate(
+            first.id,
+            agent,
+            "取水指标不足，部门层面无法解决",
+            "已两次组织对接",
+            first.items[0].id,
+            _workday(held - dt.timedelta(days=5)),
+        )
+        review = coordination.plan_review(
+            ReviewPlan(
+                region.id,
+                held,
+                f"{first.project_name}审批协调",
+                convened_by="government",
+                chair="分管副旗（区）长",
+                stages=("project_land",),
+                department_ids=tuple(members),
+                case_ids=(first.id,),
+                escalation_ids=(early.id,),
+            ),
+            supervisor,
+        )
+        coordination.record_attendance(
+            review.id, {d: (n != 2, "分管负责人" if n != 2 else "") for n, d in enumerate(members)}, supervisor
+        )
+        coordination.move_review(review.id, "hold", supervisor, held)
+        water = departments["水利部门"].id
+        coordination.decide(  # 5 working days after a meeting three weeks ago: overdue
+            review.id,
+            "水利部门5个工作日内出具取水指标调剂意见",
+            water,
+            supervisor,
+            item_id=first.items[0].id,
+            due_days=5,
+        )
+        coordination.decide(
+            review.id, "自然资源部门30个工作日内完成用地预审", members[1], supervisor, case_id=first.id, due_days=30
+        )
+        done = coordination.decide(review.id, "发改部门当周完成项目备案变更", members[-1], supervisor, due_days=3)
+        dropped = coordination.decide(review.id, "住建部门提前介入施工图审查", members[2], supervisor, due_days=10)
+        coordination.move_decision(
+            done.id, "fulfil", supervisor, _workday(held + dt.timedelta(days=3)), note="已完成备案变更"
+        )
+        coordination.move_decision(
+            dropped.id, "drop", supervisor, _workday(held + dt.timedelta(days=4)), note="项目调整，无需审查"
+        )
+        coordination.write_minutes(
+            review.id, "会议听取了项目推进情况汇报，研究了取水指标和用地预审问题，议定事项如下表。", supervisor
+        )
+        coordination.move_review(review.id, "publish", supervisor, _workday(held + dt.timedelta(days=1)))
+        # Still waiting for a meeting: the convener's list shows it.
+        coordination.escalate(
+            second.id, agent, "施工许可前置条件存在争议", "已组织一次部门对接", on=_workday(t - dt.timedelta(days=2))
+        )
+        coordination.plan_review(
+            ReviewPlan(region.id, t + dt.timedelta(days=7), "下周项目集中会商", department_ids=tuple(members[:2])),
+            supervisor,
+        )
+        cancelled = coordination.plan_review(
+            ReviewPlan(
+                region.id,
+                _workday(t - dt.timedelta(days=10)),
+                "多图联审（示范）",
+                kind="multi_drawing",
+                department_ids=tuple(members[2:3]),
+            ),
+            supervisor,
+        )
+        coordination.move_review(cancelled.id, "cancel", supervisor, note="图纸未按期提交，改期")
+        made += 3
+    return made

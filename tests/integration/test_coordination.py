@@ -160,3 +160,16 @@ def test_only_agents_escalate_only_conveners_plan_and_other_regions_see_nothing(
     with pytest.raises(NotFound):
         coordination.load_review(review.id, staff("agent"))  # the city's agent: another level's meeting
     assert coordination.load_review(review.id, staff("supervisor")).id == review.id  # the city supervisor sees below
+
+
+def test_the_demo_has_meetings_in_every_state_decisions_in_every_state_and_a_waiting_escalation(app, password_hash):
+    from app.models import Escalation, JointReview
+    from app.services.demo import demo_staff, seed_demo_cases, seed_demo_coordination
+
+    demo_staff(password_hash)
+    seed_demo_cases()
+    assert seed_demo_coordination() == 12
+    assert seed_demo_coordination() == 0  # a second run adds nothing
+    assert set(db.session.scalars(select(JointReview.state))) == {"published", "preparing", "cancelled"}
+    assert set(db.session.scalars(select(Decision.state))) == {"open", "done", "cancelled"}
+    assert set(db.session.scalars(select(Escalation.state))) == {"waiting", "taken"}
