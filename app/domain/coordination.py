@@ -11,6 +11,7 @@ from typing import Any
 from app.domain.engine import Context, Guard, Step, Transition
 from app.domain.enums import LabelledEnum, RoleName, register_labels
 from app.domain.errors import N_, DomainError, ValidationError
+from app.domain.ledger import Column, Group, Kind, SheetSpec
 
 
 class ReviewKind(LabelledEnum):
@@ -194,4 +195,66 @@ register_labels(
         (Need.MINUTES, N_("minutes")),
         (Need.ATTENDANCE, N_("attendance")),
     ]
+)
+
+
+# The 会商联审台账: meetings, and their decisions with their state (layout as the work ledger's).
+REVIEW_SHEET = SheetSpec(
+    "reviews",
+    "会商联审台账",
+    "Joint reviews",
+    (
+        Group(
+            "会议",
+            "Meeting",
+            (
+                Column("held_on", "会议日期", "Date", Kind.DATE, 11),
+                Column("region", "地区", "Region", Kind.TEXT, 10),
+                Column("kind", "类型", "Kind", Kind.TEXT, 12),
+                Column("topic", "议题", "Topic", Kind.TEXT, 30, wrap=True),
+                Column("convened_by", "召集单位", "Convened by", Kind.TEXT, 14),
+                Column("chair", "主持人", "Chair", Kind.TEXT, 12),
+                Column("state", "状态", "State", Kind.TEXT, 10),
+            ),
+        ),
+        Group(
+            "参会与议定",
+            "Attendance and decisions",
+            (
+                Column("asked", "参会部门", "Departments asked", Kind.INT, 9),
+                Column("present", "出席部门", "Attended", Kind.INT, 9),
+                Column("decisions", "议定事项", "Decisions", Kind.INT, 9),
+                Column("open", "待落实", "Open", Kind.INT, 8),
+            ),
+        ),
+    ),
+)
+DECISION_SHEET = SheetSpec(
+    "decisions",
+    "议定事项台账",
+    "Decisions",
+    (
+        Group(
+            "会议",
+            "Meeting",
+            (
+                Column("held_on", "会议日期", "Meeting date", Kind.DATE, 11),
+                Column("topic", "议题", "Topic", Kind.TEXT, 22, wrap=True),
+            ),
+        ),
+        Group(
+            "议定事项",
+            "Decision",
+            (
+                Column("text", "议定内容", "Decision", Kind.TEXT, 34, wrap=True),
+                Column("department", "责任部门", "Responsible department", Kind.TEXT, 18, wrap=True),
+                Column("person", "责任人", "Person", Kind.TEXT, 8),
+                Column("case", "案件编号", "Case no.", Kind.TEXT, 17),
+                Column("due_on", "期限", "Deadline", Kind.DATE, 11),
+                Column("state", "状态", "State", Kind.TEXT, 9),
+                Column("closed_on", "办结日期", "Closed on", Kind.DATE, 11),
+                Column("close_note", "落实情况", "Outcome", Kind.TEXT, 20, wrap=True),
+            ),
+        ),
+    ),
 )

@@ -84,6 +84,7 @@ _COORDINATION_CONVENE: list[Permission] = [
     ("menu_access", "Decisions"),
     ("menu_access", "Escalations"),
     ("can_list", "JointReviewView"),
+    ("can_ledger", "JointReviewView"),
     ("can_list", "DecisionView"),
     *(
         (f"can_{name}", "ReviewPageView")

@@ -10,14 +10,18 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import xlsxwriter
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.domain.coordination import (
     ACTION_LABELS,
+    DECISION_SHEET,
     DECISION_TRANSITIONS,
     ESCALATION_TRANSITIONS,
     NEED_CHECKS,
+    REVIEW_SHEET,
     REVIEW_TRANSITIONS,
     ConvenedBy,
     DecisionState,
@@ -28,6 +32,9 @@ from app.domain.coordination import (
 from app.domain.engine import Step, actions_for
 from app.domain.enums import RoleName, Stage
 from app.domain.errors import N_, Forbidden, NotFound, ValidationError
+from app.domain.ledger import EXCEL_MAX_ROWS
+from app.domain.lights import Light
+from app.domain.urgency import decision_overdue
 from app.extensions import db
 from app.models import (
     Case,
@@ -44,6 +51,7 @@ from app.services import engine
 from app.services.clock import today
 from app.services.deadlines import Deadlines
 from app.services.engine import check_date, check_version, committing, record_event, touch
+from app.services.ledger import LedgerStats, SheetWriter, _formats
 from app.services.scope import role_names, visible_region_ids
 from app.services.uow import transaction
 
@@ -453,3 +461,80 @@ def for_case(case: Case, actor: Staff) -> CaseCoordination:
         else list(db.session.scalars(select(Escalation).where(Escalation.case_id == case.id).order_by(Escalation.id)))
     )
     return CaseCoordination(reviews, decisions, escalations)
+
+
+# --- the 会商联审台账 -----------------------------------------------------------------------------------
+
+
+def write_review_ledger(out: Any, actor: Staff, english: bool = False) -> LedgerStats:
+    """The meetings of the actor's levels and every decision with its state, as an Excel ledger."""
+    _convener(actor)
+    regions = visible_region_ids(actor)
+    labels = {
+        "kind": {k.value: gettext(k.label) for k in ReviewKind},
+        "convened_by": {c.value: gettext(c.label) for c in ConvenedBy},
+        "review": {s.value: gettext(s.label) for s in ReviewState},
+        "decision": {s.value: gettext(s.label) for s in DecisionState},
+    }
+    stats = LedgerStats()
+    workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": False, "strings_to_numbers": False})
+    formats, headers = _formats(workbook)
+    name = "Joint review ledger" if english else "会商联审台账"
+    reviews = SheetWriter(workbook, REVIEW_SHEET, name, english, formats, headers, EXCEL_MAX_ROWS, stats)
+    meetings = db.session.scalars(
+        select(JointReview)
+        .where(JointReview.region_id.in_(regions))
+        .options(
+            selectinload(JointReview.region),
+            selectinload(JointReview.participants),
+            selectinload(JointReview.decisions),
+        )
+        .order_by(JointReview.held_on, JointReview.id)
+    )
+    for review in meetings:
+        reviews.append(
+            (
+                review.held_on,
+                review.region.name,
+                labels["kind"].get(review.kind, review.kind),
+                review.topic,
+                labels["convened_by"].get(review.convened_by, review.convened_by),
+                review.chair,
+                labels["review"].get(review.state, review.state),
+                len(review.participants),
+                sum(1 for p in review.participants if p.attended),
+                len(review.decisions),
+                sum(1 for d in review.decisions if d.state == DecisionState.OPEN.value),
+            )
+        )
+    reviews.close()
+    decisions = SheetWriter(workbook, DECISION_SHEET, name, english, formats, headers, EXCEL_MAX_ROWS, stats)
+    rows = db.session.execute(
+        select(Decision, JointReview.held_on, JointReview.topic, Department.name, Case.number)
+        .join(JointReview, JointReview.id == Decision.review_id)
+        .join(Department, Department.id == Decision.department_id)
+        .outerjoin(Case, Case.id == Decision.case_id)
+        .where(JointReview.region_id.in_(regions))
+        .order_by(JointReview.held_on, Decision.id)
+    )
+    on = today()
+    for decision, held_on, topic, department, number in rows:
+        late = decision_overdue(decision.state, decision.due_on, on) is not None
+        decisions.append(
+            (
+                held_on,
+                topic,
+                decision.text,
+                department,
+                decision.person,
+                number or "",
+                decision.due_on,
+                labels["decision"].get(decision.state, decision.state),
+                decision.closed_on,
+                decision.close_note,
+            ),
+            Light.RED if late else None,
+        )
+    decisions.close()
+    workbook.close()
+    return stats

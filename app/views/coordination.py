@@ -3,9 +3,10 @@ waiting escalations, the decisions list; and the escalation form posted from a c
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import abort, redirect, request, url_for
+from flask import Response, abort, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_appbuilder.security.decorators import permission_name
@@ -43,7 +44,7 @@ class JointReviewView(ModelView):
 
     route_base = "/reviewlist"
     datamodel = EagerInterface(JointReview, eager=("region",), order=("-held_on", "-id"))
-    base_permissions = ["can_list"]
+    base_permissions = ["can_list", "can_ledger"]
     base_filters = region_scope()
     list_title = lazy_gettext("Joint reviews")
     list_columns = ["held_on", "region", "kind", "link", "state", "chair"]
@@ -59,6 +60,20 @@ class JointReviewView(ModelView):
         "chair": lazy_gettext("Chaired by"),
     }
     formatters_columns = {"kind": _label(ReviewKind), "state": _label(ReviewState), "link": _review_link}
+    list_template = "coordination/list.html"
+
+    @expose("/ledger")
+    @has_access
+    @permission_name("ledger")
+    def ledger(self) -> Any:
+        """The 会商联审台账 of the user's levels: meetings and every decision with its state."""
+        buffer = io.BytesIO()
+        coordination.write_review_ledger(buffer, actor(), english=str(get_locale()) == "en")
+        return Response(
+            buffer.getvalue(),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="joint-reviews-{today().isoformat()}.xlsx"'},
+        )
 
 
 def decision_scope() -> list[int]:

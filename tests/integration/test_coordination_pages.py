@@ -4,8 +4,10 @@ decision, the liaison finds it in their queue and marks it done; the role × tra
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
@@ -126,6 +128,17 @@ def test_escalation_meeting_decision_and_the_liaisons_queue_through_the_screens(
     assert "水利局出具调剂意见" not in _ok(liaison.get("/queue/items"))
     printable = _ok(supervisor.get(f"/reviews/{review.id}/print"))
     assert "会议纪要" in printable and "水利局出具调剂意见" in printable and "李局长" in printable
+
+    supervisor = login("dlt_supervisor")  # one test client: log the supervisor back in
+    response = supervisor.get("/reviewlist/ledger")
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == ["会商联审台账", "议定事项台账"]
+    meetings = [r for r in book["会商联审台账"].iter_rows(min_row=4, values_only=True) if r[0]]
+    assert [(r[3], r[6], r[7], r[8], r[9], r[10]) for r in meetings] == [("取水指标协调会", "已召开", 1, 1, 1, 0)]
+    decisions = [r for r in book["议定事项台账"].iter_rows(min_row=4, values_only=True) if r[0]]
+    assert [(r[2], r[5], r[7], r[9]) for r in decisions] == [("水利局出具调剂意见", case.number, "已落实", "已出具")]
+    liaison = login("dlt_liaison_water")
+    assert liaison.get("/reviewlist/ledger").status_code in (302, 403)  # conveners only
 
 
 @pytest.mark.parametrize(
