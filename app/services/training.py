@@ -188,7 +188,12 @@ def add_session(plan_id: int, held_on: dt.date | None, hours: Any, topic: str, a
         db.session.add(session)
         db.session.flush()
         record_event(
-            SUBJECT, plan.id, "session", actor, on_date=held_on, note=f"{held_on.isoformat()} {session_hours} h {topic}"
+            SUBJECT,
+            plan.id,
+            "session",
+            actor,
+            on_date=held_on,
+            note=f"{held_on.isoformat()} {topic} ({session_hours.normalize():f} h)".replace("  ", " "),
         )
     return session
 
@@ -248,7 +253,7 @@ def region_staff(region_id: int) -> list[Staff]:
     return list(
         db.session.scalars(
             select(Staff)
-            .options(selectinload(Staff.department))
+            .options(selectinload(Staff.department), selectinload(Staff.roles))
             .where(Staff.region_id == region_id, Staff.active.is_(True))
             .order_by(Staff.department_id.is_(None).desc(), Staff.department_id, Staff.username)
         )

@@ -18,6 +18,7 @@ from app.domain.training import FIRST_YEAR, LAST_YEAR, AttendanceStatus
 from app.models.coordination import TrainingPlan
 from app.services import training
 from app.services.clock import today
+from app.services.roles import role_label
 from app.services.scope import visible_region_ids
 from app.views.base import DateInput, EagerInterface, ServiceModelView, actor, flash_error, region_scope
 
@@ -59,9 +60,16 @@ class PlanForm(DynamicForm):
         validators=[Length(max=200)],
         description=lazy_gettext("e.g. 代办员、部门代办员"),
     )
-    hours = DecimalField(PLAN_LABELS["hours"], places=1, validators=[Optional(), NumberRange(0.1, 9999.9)])
+    hours = DecimalField(
+        PLAN_LABELS["hours"],
+        places=1,
+        validators=[Optional(), NumberRange(0.1, 9999.9)],
+        render_kw={"class": "form-control", "type": "number", "step": "0.5", "min": "0.5", "style": "width:10em"},
+    )
     trainer = StringField(PLAN_LABELS["trainer"], validators=[Length(max=100)])
-    content = TextAreaField(PLAN_LABELS["content"], validators=[Length(max=4000)])
+    content = TextAreaField(
+        PLAN_LABELS["content"], validators=[Length(max=4000)], render_kw={"class": "form-control", "rows": 5}
+    )
 
 
 class PlanAddForm(PlanForm):
@@ -179,10 +187,18 @@ class TrainingPlanView(ServiceModelView):
                 key, _, rest = change.partition(": ")
                 label = PLAN_LABELS.get(key)
                 parts.append(f"{label}: {rest}" if label is not None and rest else change)
-            return "；".join(parts)
+            note = "; ".join(parts)
         if action == "attendance":
             for status in AttendanceStatus:
                 note = note.replace(f"{status.value} ", f"{gettext(status.label)} ")
+        if str(get_locale()) != "en":
+            note = (
+                note.replace(": ", "：")
+                .replace("; ", "；")
+                .replace(", ", "，")
+                .replace(" (", "（")
+                .replace(" h)", " 学时）")
+            )
         return note
 
     @expose("/<int:pk>/session", methods=["POST"])
@@ -227,6 +243,7 @@ class TrainingPlanView(ServiceModelView):
             rows=[(person, posted.get(person.id, status)) for person, status in rows],
             statuses=[(s.value, gettext(s.label)) for s in AttendanceStatus],
             hours_text=_hours_text,
+            post_of=_post_of,
         )
 
     @expose("/ledger")
@@ -243,6 +260,13 @@ class TrainingPlanView(ServiceModelView):
             mimetype=XLSX,
             headers={"Content-Disposition": f'attachment; filename="training-{year}.xlsx"'},
         )
+
+
+def _post_of(person: Any) -> str:
+    """Where a person works: their department, or their role for staff without one (a supervisor)."""
+    if person.department is not None:
+        return person.department.name
+    return gettext("、").join(gettext(role_label(role.name)) for role in person.roles)
 
 
 def _date(raw: str) -> Any:
