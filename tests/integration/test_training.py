@@ -302,3 +302,20 @@ def test_the_coverage_page_costs_two_queries_of_its_own(login):
     statements, _ = _queries(client, "/organisation/coverage/")
     own = [s for s in statements if "department" in s.lower() and "ab_permission" not in s.lower()]
     assert len(own) == 2
+
+
+def test_the_edit_form_corrects_a_plan_and_a_date_outside_its_year_is_refused_at_the_field(dlt_plan, login):
+    plan, _, _ = dlt_plan
+    client = login("dlt_agent")
+    assert "代办业务能力培训" in client.get(f"/training/plans/edit/{plan.id}").get_data(as_text=True)
+    page = client.post(
+        f"/training/plans/edit/{plan.id}", data={"year": "2026", "title": "改名", "starts_on": "2025-12-01"}
+    )
+    assert page.status_code == 200 and "培训日期须在计划年度（2026 年）内。" in page.get_data(as_text=True)
+    response = client.post(
+        f"/training/plans/edit/{plan.id}", data={"year": "2026", "title": "代办业务能力培训（第二期）", "hours": "9"}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(TrainingPlan, plan.id).title == "代办业务能力培训（第二期）"
+    assert login("agent").get(f"/training/plans/edit/{plan.id}").status_code == 404  # another level's plan
