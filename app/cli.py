@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from app.services.deadlines import fill_step_dues
 from app.services.demo import demo_staff, seed_demo_cases, seed_demo_coordination
+from app.services.demo_training import seed_demo_training
 from app.services.docs import roles_markdown, workflow_markdown
 from app.services.roles import sync_roles
 from app.services.seeding import demo_password, seed_demo, seed_reference
@@ -31,7 +32,8 @@ def seed_command(demo: bool) -> None:
         more = demo_staff(password_hash)
         made = seed_demo_cases()
         meetings = seed_demo_coordination()
-        click.echo(f"Demo cases created: {made}; joint reviews: {meetings}.")
+        plans = seed_demo_training()
+        click.echo(f"Demo cases created: {made}; joint reviews: {meetings}; training plans: {plans}.")
         click.echo(f"Demo logins (password for all: {password}):")
         for username, role, region in logins:
             click.echo(f"  {username:<20} {role:<11} {region}")
