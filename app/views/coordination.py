@@ -108,6 +108,21 @@ class DecisionView(ModelView):
     }
 
 
+def _step(mover: Any, record_id: int, action: str) -> None:
+    """One step from a step form (date, note, version): call the service's mover, flash its outcome."""
+    run_service(
+        lambda: mover(
+            record_id,
+            action,
+            actor(),
+            _parse_date(request.form.get("on")) or today(),
+            note=request.form.get("note", ""),
+            expected_version=_version(),
+        ),
+        gettext("Done: %(action)s.", action=gettext(ACTION_LABELS.get(action, action))),
+    )
+
+
 class ReviewPageView(BaseView):
     """A meeting: plan it, record attendance, hold it, record decisions, write and issue the minutes."""
 
@@ -259,17 +274,7 @@ class ReviewPageView(BaseView):
     @has_access
     @permission_name("move")
     def move(self, review_id: int, action: str) -> Any:
-        run_service(
-            lambda: coordination.move_review(
-                review_id,
-                action,
-                actor(),
-                _parse_date(request.form.get("on")) or today(),
-                note=request.form.get("note", ""),
-                expected_version=_version(),
-            ),
-            gettext("Done: %(action)s.", action=gettext(ACTION_LABELS.get(action, action))),
-        )
+        _step(coordination.move_review, review_id, action)
         return self._back(review_id)
 
     @expose("/<int:review_id>/decide", methods=["POST"])
@@ -301,17 +306,7 @@ class ReviewPageView(BaseView):
     @has_access
     @permission_name("decision")
     def decision(self, decision_id: int, action: str) -> Any:
-        run_service(
-            lambda: coordination.move_decision(
-                decision_id,
-                action,
-                actor(),
-                _parse_date(request.form.get("on")) or today(),
-                note=request.form.get("note", ""),
-                expected_version=_version(),
-            ),
-            gettext("Done: %(action)s.", action=gettext(ACTION_LABELS.get(action, action))),
-        )
+        _step(coordination.move_decision, decision_id, action)
         return redirect(_safe_next(url_for("DecisionView.list")))
 
     @expose("/escalations")
