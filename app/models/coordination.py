@@ -42,6 +42,11 @@ class JointReview(Model):
 
     __mapper_args__ = {"version_id_col": version}
 
+    @property
+    def ref(self) -> JointReview:
+        """The meeting itself, for a list column rendered as a link to its page."""
+        return self
+
     def __str__(self) -> str:
         return self.topic
 
@@ -105,6 +110,11 @@ class Decision(Model):
     updated_by: Mapped[Staff | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def traffic(self) -> Decision:
+        """The decision itself, for the list's light column (rendered from the whole row)."""
+        return self
 
     def __str__(self) -> str:
         return self.text[:60]

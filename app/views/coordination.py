@@ -47,19 +47,19 @@ class JointReviewView(ModelView):
     base_permissions = ["can_list", "can_ledger"]
     base_filters = region_scope()
     list_title = lazy_gettext("Joint reviews")
-    list_columns = ["held_on", "region", "kind", "link", "state", "chair"]
+    list_columns = ["held_on", "region", "kind", "ref", "state", "chair"]
     search_columns = ["topic", "held_on"]
     order_columns = ["held_on"]
     label_columns = {
         "held_on": lazy_gettext("Meeting date"),
         "region": lazy_gettext("Region"),
         "kind": lazy_gettext("Kind"),
-        "link": lazy_gettext("Topic"),
+        "ref": lazy_gettext("Topic"),
         "topic": lazy_gettext("Topic"),
         "state": lazy_gettext("State"),
         "chair": lazy_gettext("Chaired by"),
     }
-    formatters_columns = {"kind": _label(ReviewKind), "state": _label(ReviewState), "link": _review_link}
+    formatters_columns = {"kind": _label(ReviewKind), "state": _label(ReviewState), "ref": _review_link}
     list_template = "coordination/list.html"
 
     @expose("/ledger")

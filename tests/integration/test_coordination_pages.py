@@ -130,6 +130,10 @@ def test_escalation_meeting_decision_and_the_liaisons_queue_through_the_screens(
     assert "会议纪要" in printable and "水利局出具调剂意见" in printable and "李局长" in printable
 
     supervisor = login("dlt_supervisor")  # one test client: log the supervisor back in
+    listing = _ok(supervisor.get("/reviewlist/list/"))
+    assert f'href="/reviews/{review.id}"' in listing and "取水指标协调会" in listing
+    decisions_list = _ok(supervisor.get("/decisions/list/"))
+    assert "水利局出具调剂意见" in decisions_list and "已落实" in decisions_list
     response = supervisor.get("/reviewlist/ledger")
     book = openpyxl.load_workbook(io.BytesIO(response.data))
     assert book.sheetnames == ["会商联审台账", "议定事项台账"]
