@@ -331,12 +331,14 @@ def seed_demo_coordination() -> int:
         members = [departments[k].id for k in ("水利部门", "自然资源部门", "住建部门", "发改部门") if k in departments]
         t = today()
         held = _workday(t - dt.timedelta(days=21))
+        water = departments["水利部门"].id
+        stuck = next((i for i in first.items if i.department_id == water), first.items[0])
         early = coordination.escalate(
             first.id,
             agent,
-            "取水指标不足，部门层面无法解决",
+            f"{stuck.name}：部门层面无法解决",
             "已两次组织对接",
-            first.items[0].id,
+            stuck.id,
             _workday(held - dt.timedelta(days=5)),
         )
         review = coordination.plan_review(
@@ -357,13 +359,12 @@ def seed_demo_coordination() -> int:
             review.id, {d: (n != 2, "分管负责人" if n != 2 else "") for n, d in enumerate(members)}, supervisor
         )
         coordination.move_review(review.id, "hold", supervisor, held)
-        water = departments["水利部门"].id
         coordination.decide(  # 5 working days after a meeting three weeks ago: overdue
             review.id,
-            "水利部门5个工作日内出具取水指标调剂意见",
+            "水利部门5个工作日内出具意见",
             water,
             supervisor,
-            item_id=first.items[0].id,
+            item_id=stuck.id,
             due_days=5,
         )
         coordination.decide(
