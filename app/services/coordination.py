@@ -51,17 +51,13 @@ from app.services import engine
 from app.services.clock import today
 from app.services.deadlines import Deadlines
 from app.services.engine import check_date, check_version, committing, record_event, touch
-from app.services.ledger import LedgerStats, SheetWriter, _formats
+from app.services.ledger import LedgerStats, SheetWriter, cell_formats
 from app.services.scope import role_names, visible_region_ids
 from app.services.uow import transaction
 
 
-class InvalidMove(ValidationError):
-    template = N_("“%(action)s” is not possible while it is “%(state)s”.")
-
-
 def _invalid(enum: Any) -> Any:
-    return lambda action, state: InvalidMove(action=ACTION_LABELS.get(action, action), state=enum(state).label)
+    return lambda action, state: engine.InvalidMove(action=ACTION_LABELS.get(action, action), state=enum(state).label)
 
 
 def _is_liaison_only(actor: Staff) -> bool:
@@ -478,7 +474,7 @@ def write_review_ledger(out: Any, actor: Staff, english: bool = False) -> Ledger
     }
     stats = LedgerStats()
     workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": False, "strings_to_numbers": False})
-    formats, headers = _formats(workbook)
+    formats, headers = cell_formats(workbook)
     name = "Joint review ledger" if english else "会商联审台账"
     reviews = SheetWriter(workbook, REVIEW_SHEET, name, english, formats, headers, EXCEL_MAX_ROWS, stats)
     meetings = db.session.scalars(

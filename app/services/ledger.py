@@ -228,7 +228,8 @@ def _print_setup(sheet: Any, title: str, english: bool, rows: tuple[int, int]) -
     sheet.set_footer(f"&C{pages}", {"margin": 0.25})
 
 
-def _formats(workbook: xlsxwriter.Workbook) -> tuple[dict[tuple[Kind, Light | None, bool], Any], dict[str, Any]]:
+def cell_formats(workbook: xlsxwriter.Workbook) -> tuple[dict[tuple[Kind, Light | None, bool], Any], dict[str, Any]]:
+    """The cell formats (kind × fill × wrap) and header formats every ledger-style workbook shares."""
     base = {"border": 1, "border_color": "#BFBFBF", "valign": "top", "font_size": CELL_FONT_PT}
     number_formats = {Kind.TEXT: None, Kind.DATE: "yyyy-mm-dd", Kind.INT: "0", Kind.AMOUNT: "#,##0.00"}
     formats = {}
@@ -359,7 +360,7 @@ def write_ledger(
     period = _period_text(scope, english)
     stats = LedgerStats()
     workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": False, "strings_to_numbers": False})
-    formats, headers = _formats(workbook)
+    formats, headers = cell_formats(workbook)
 
     def sheet(spec: SheetSpec) -> SheetWriter:
         name = "Agency service work ledger" if english else "代办帮办专项工作台账"

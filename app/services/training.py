@@ -37,7 +37,7 @@ from app.models import Department, Region, Staff
 from app.models.coordination import TrainingAttendance, TrainingPlan, TrainingSession
 from app.models.org import now
 from app.services.engine import record_event
-from app.services.ledger import LedgerStats, SheetWriter, _formats
+from app.services.ledger import LedgerStats, SheetWriter, cell_formats
 from app.services.scope import role_names, visible_region_ids
 from app.services.seeding import SERVICE_LEVELS
 from app.services.uow import transaction
@@ -419,7 +419,7 @@ def write_training_ledger(
     regions = visible_region_ids(actor)
     stats = LedgerStats()
     workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": False, "strings_to_numbers": False})
-    formats, headers = _formats(workbook)
+    formats, headers = cell_formats(workbook)
     name = "Training ledger" if english else "培训台账"
 
     def sheet(spec: Any) -> SheetWriter:
