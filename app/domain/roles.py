@@ -120,6 +120,17 @@ _TRAINING_READ: list[Permission] = [
     ("menu_access", "Training"),
 ]
 
+# 纵向三级联动: links between a case and its counterpart at the other level (filled by the links work).
+_LINKS_MANAGE: list[Permission] = []
+_LINKS_READ: list[Permission] = []
+# 提前介入: leads followed before an application exists.
+_LEADS_MANAGE: list[Permission] = []
+_LEADS_READ: list[Permission] = []
+# 典型案例: agents draft and submit write-ups, the city bureau accepts or returns them, everyone reads.
+_TYPICAL_WRITE: list[Permission] = []
+_TYPICAL_DECIDE: list[Permission] = []
+_TYPICAL_READ: list[Permission] = []
+
 ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
     RoleName.SUPERVISOR: [
         *_SELF_SERVICE,
@@ -138,6 +149,11 @@ ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
         *_COORDINATION_CONVENE,
         *_TRAINING_MANAGE,
         *_TRAINING_READ,
+        *_LINKS_READ,
+        *_LEADS_MANAGE,
+        *_LEADS_READ,
+        *_TYPICAL_DECIDE,
+        *_TYPICAL_READ,
     ],
     RoleName.AGENT: [
         *_SELF_SERVICE,
@@ -159,6 +175,12 @@ ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
         *_ESCALATE,
         *_TRAINING_MANAGE,
         *_TRAINING_READ,
+        *_LINKS_MANAGE,
+        *_LINKS_READ,
+        *_LEADS_MANAGE,
+        *_LEADS_READ,
+        *_TYPICAL_WRITE,
+        *_TYPICAL_READ,
     ],
     RoleName.LIAISON: [
         *_SELF_SERVICE,

@@ -26,6 +26,7 @@ from app.models.coordination import (
     TrainingPlan,
     TrainingSession,
 )
+from app.models.followup import CaseLink, Lead, LeadItem, LeadTask, TypicalCase, TypicalCaseVersion
 from app.models.org import Department, Region, Staff
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CaseItem",
+    "CaseLink",
     "CatalogChange",
     "CatalogItem",
     "Decision",
@@ -44,6 +46,9 @@ __all__ = [
     "ExportJob",
     "ItemPause",
     "JointReview",
+    "Lead",
+    "LeadItem",
+    "LeadTask",
     "Model",
     "MonthlyReport",
     "Project",
@@ -55,4 +60,6 @@ __all__ = [
     "TrainingAttendance",
     "TrainingPlan",
     "TrainingSession",
+    "TypicalCase",
+    "TypicalCaseVersion",
 ]

@@ -188,6 +188,13 @@ def register_views(appbuilder: AppBuilder) -> None:
         category="Organisation",
     )
 
+    # 纵向三级联动, 提前介入, 典型案例: each module adds its own views and menu entries.
+    from app.views import leads, links, typical
+
+    links.register(appbuilder)
+    leads.register(appbuilder)
+    typical.register(appbuilder)
+
 
 def register_public(app: Flask) -> None:
     app.register_blueprint(public.bp)
