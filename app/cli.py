@@ -12,8 +12,11 @@ from app.services.deadlines import fill_step_dues
 from app.services.demo import demo_staff, seed_demo_cases, seed_demo_coordination
 from app.services.demo_training import seed_demo_training
 from app.services.docs import roles_markdown, workflow_markdown
+from app.services.leads import seed_demo_leads
+from app.services.links import seed_demo_links
 from app.services.roles import sync_roles
 from app.services.seeding import demo_password, seed_demo, seed_reference
+from app.services.typical import seed_demo_typical
 
 
 @click.command("seed")
@@ -33,7 +36,11 @@ def seed_command(demo: bool) -> None:
         made = seed_demo_cases()
         meetings = seed_demo_coordination()
         plans = seed_demo_training()
-        click.echo(f"Demo cases created: {made}; joint reviews: {meetings}; training plans: {plans}.")
+        linked, tracked, written = seed_demo_links(), seed_demo_leads(), seed_demo_typical()
+        click.echo(
+            f"Demo cases created: {made}; joint reviews: {meetings}; training plans: {plans}; "
+            f"cross-level links: {linked}; leads: {tracked}; typical cases: {written}."
+        )
         click.echo(f"Demo logins (password for all: {password}):")
         for username, role, region in logins:
             click.echo(f"  {username:<20} {role:<11} {region}")

@@ -41,7 +41,7 @@ from app.domain.workflow import (
 from app.extensions import db
 from app.models import Case, CaseItem, CatalogItem, Enterprise, ExportJob, Project, Staff
 from app.services import cases as case_service
-from app.services import coordination, search
+from app.services import coordination, leads, links, search, typical
 from app.services.clock import today
 from app.services.exports import job_file, job_for, start_job
 from app.services.ledger import LedgerScope, count_rows, write_ledger
@@ -671,6 +671,9 @@ class CasePageView(BaseView):
             submitted=case_service.submitted_as(case),
             other_cases=[c for c in case_service.project_cases(case.project_id, user) if c.id != case.id],
             coordination=coordination.for_case(case, user),
+            links=links.for_case(case, user),
+            lead=leads.for_case(case, user),
+            typical=typical.for_case(case, user),
             can_escalate=RoleName.AGENT.value in roles
             and case.state in ("accepted", "entrusted", "planned", "in_progress"),
             ReviewState=ReviewState,
