@@ -127,9 +127,22 @@ _LINKS_READ: list[Permission] = []
 _LEADS_MANAGE: list[Permission] = []
 _LEADS_READ: list[Permission] = []
 # 典型案例: agents draft and submit write-ups, the city bureau accepts or returns them, everyone reads.
-_TYPICAL_WRITE: list[Permission] = []
-_TYPICAL_DECIDE: list[Permission] = []
-_TYPICAL_READ: list[Permission] = []
+_TYPICAL_WRITE: list[Permission] = [
+    ("can_new", "TypicalPageView"),
+    ("can_save", "TypicalPageView"),
+    ("can_move", "TypicalPageView"),
+]
+# The steps a supervisor may take (adopt, return) are the city level's only: the service checks the level.
+_TYPICAL_DECIDE: list[Permission] = [("can_move", "TypicalPageView")]
+_TYPICAL_READ: list[Permission] = [
+    ("menu_access", "Typical cases"),
+    ("menu_access", "Typical case library"),
+    ("menu_access", "Write-ups in progress"),
+    ("can_list", "TypicalCaseView"),
+    ("can_list", "TypicalWorkView"),
+    ("can_writeup", "TypicalPageView"),
+    ("can_print", "TypicalPageView"),
+]
 
 ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
     RoleName.SUPERVISOR: [

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from app.domain.enums import RoleName
+from app.domain.enums import RegionLevel, RoleName
 from app.extensions import db
 from app.models import Region, Staff
 
@@ -44,6 +44,20 @@ def visible_region_ids(actor: Staff | None) -> list[int]:
     if RoleName.SUPERVISOR.value in role_names(actor):
         return sorted(_descendants(actor.region_id, edges))
     return [actor.region_id]
+
+
+def city_region_ids(actor: Staff | None) -> list[int]:
+    """The regions of the actor's city (the city and everything under it); above a city, all below the actor."""
+    if actor is None or actor.region_id is None:
+        return []
+    rows = db.session.execute(select(Region.id, Region.parent_id, Region.level)).all()
+    parent = {region_id: parent_id for region_id, parent_id, _ in rows}
+    level = {region_id: region_level for region_id, _, region_level in rows}
+    node: int | None = actor.region_id
+    while node is not None and level.get(node) != RegionLevel.CITY.value:
+        node = parent.get(node)
+    root = actor.region_id if node is None else node
+    return sorted(_descendants(root, [(region_id, parent_id) for region_id, parent_id, _ in rows]))
 
 
 def can_see_region(actor: Staff | None, region_id: int) -> bool:

@@ -29,6 +29,7 @@ from app.domain.enums import RoleName, Stage
 from app.domain.errors import DomainError, NotFound
 from app.domain.lights import Light
 from app.domain.privacy import mask_phone
+from app.domain.typical import CASE_EVENT_LABELS as TYPICAL_CASE_LABELS
 from app.domain.workflow import (
     ACTION_LABELS,
     CaseState,
@@ -655,7 +656,7 @@ class CasePageView(BaseView):
             light_badge=light_badge,
             case_actions=access.case_actions,
             item_actions=access.item_actions,
-            action_labels=ACTION_LABELS,
+            action_labels={**ACTION_LABELS, **TYPICAL_CASE_LABELS},
             state_label=state_label,
             Need=Need,
             CaseState=CaseState,
