@@ -302,20 +302,20 @@ def for_case(case: Case, actor: Staff) -> CaseTypical:
 
 DEMO_WRITEUPS = {
     "accepted": (
-        "“容缺受理+并联审批”助力光伏治沙项目提速落地",
+        "“容缺受理+并联审批”助力{project}提速落地",
         "一、基本情况\n{project}于{applied}申请代办帮办，涉及取水、规划、施工等多个审批事项。\n"
-        "二、难点问题\n项目位于沙漠腹地，取水指标紧张，部分材料一时难以备齐。\n"
+        "二、难点问题\n项目涉及取水、用地等多个前置审批，部分材料一时难以备齐。\n"
         "三、破解办法\n代办员提前介入，指导企业一次性备齐材料；对非核心材料实行容缺受理，"
         "相关部门并联审查。\n四、取得成效\n审批用时较承诺时限压缩一半以上，项目按期开工。",
         "请补充审批用时压缩的具体数据和企业评价。",
         "一、基本情况\n{project}于{applied}申请代办帮办，涉及取水、规划、施工等多个审批事项。\n"
-        "二、难点问题\n项目位于沙漠腹地，取水指标紧张，部分材料一时难以备齐。\n"
+        "二、难点问题\n项目涉及取水、用地等多个前置审批，部分材料一时难以备齐。\n"
         "三、破解办法\n代办员提前介入，指导企业一次性备齐材料；对非核心材料实行容缺受理，"
         "相关部门并联审查，会商联审协调取水指标。\n"
         "四、取得成效\n全部事项在承诺时限的45%内办结，较法定时限缩短60个工作日；企业评价“非常满意”。",
     ),
     "submitted": (
-        "“帮办+会商”破解园区项目用地难题",
+        "“帮办+会商”破解{project}用地难题",
         "一、基本情况\n{project}于{applied}申请代办帮办。\n二、难点问题\n项目用地涉及规划调整。\n"
         "三、破解办法\n代办员组织自然资源、住建部门会商，明确调整路径。\n四、取得成效\n用地手续提前办结。",
     ),
@@ -365,14 +365,14 @@ def seed_demo_typical() -> int:
         for story, case in zip(stories, cases, strict=False):
             text = DEMO_WRITEUPS[story]
             fill = {"project": case.project_name, "applied": case.applied_on.isoformat()}
-            record = start_writeup(case.id, text[0], text[1].format(**fill), agent)
+            record = start_writeup(case.id, text[0].format(**fill), text[1].format(**fill), agent)
             made += 1
             if story == "draft":
                 continue
             move_writeup(record.id, "submit", agent)
             if story == "accepted":
                 move_writeup(record.id, "return", bureau, note=text[2])
-                save_writeup(record.id, text[0], text[3].format(**fill), agent)
+                save_writeup(record.id, record.title, text[3].format(**fill), agent)
                 move_writeup(record.id, "submit", agent)
                 move_writeup(record.id, "accept", bureau, note="经审核，予以采用，在全市推广。")
     return made

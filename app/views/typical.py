@@ -185,6 +185,7 @@ class TypicalPageView(BaseView):
             TypicalState=TypicalState,
             events=typical.timeline(record),
             can_open_case=_opens_case(record.case_id),
+            when=display_value,
         )
 
     @expose("/<int:typical_id>")
