@@ -15,12 +15,13 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import get_locale, gettext, lazy_gettext
 from markupsafe import Markup
-from sqlalchemy import extract
+from sqlalchemy import extract, select
 
+from app.domain.enums import Stage
 from app.domain.errors import DomainError, NotFound
 from app.domain.typical import ACTION_LABELS, TypicalState, current_version
 from app.extensions import db
-from app.models import Case, TypicalCase
+from app.models import Case, CaseItem, TypicalCase
 from app.services import search, typical
 from app.services.cases import case_for
 from app.services.scope import city_region_ids
@@ -55,6 +56,13 @@ def _title_matches(value: str | None) -> Any:
 
 def _year_is(value: str | None) -> Any:
     return extract("year", TypicalCase.decided_on) == int(value) if value and value.isdigit() else None
+
+
+def _stage_is(value: str | None) -> Any:
+    """Write-ups of cases with an item in the stage: what part of the approval path the example is about."""
+    if value not in {s.value for s in Stage}:
+        return None
+    return TypicalCase.case_id.in_(select(CaseItem.case_id).where(CaseItem.stage == value))
 
 
 def _region_choices() -> list[tuple[str, str]]:
@@ -108,6 +116,9 @@ class TypicalCaseView(SearchableListMixin, ModelView):
         "search": SEARCH,
         "region": REGION,
         "year": ListFilter(lazy_gettext("Year adopted"), _year_is, _year_choices),
+        "stage": ListFilter(
+            lazy_gettext("Approval stage"), _stage_is, lambda: [(s.value, gettext(s.label)) for s in Stage]
+        ),
     }
     search_columns = list(list_filters)
     order_columns = ["decided_on"]

@@ -298,3 +298,25 @@ def test_the_demo_has_an_adopted_a_submitted_and_a_draft_write_up_and_runs_once(
     adopted = db.session.scalar(select(TypicalCase).where(TypicalCase.state == "accepted"))
     assert [(v.number, v.outcome) for v in adopted.versions] == [(1, "returned"), (2, "accepted")]
     assert db.session.scalar(select(func.count(TypicalCaseVersion.id))) == made + 1
+
+
+def test_the_library_is_searched_by_title_and_filtered_by_region_year_and_stage(staff, login, region):
+    agent, city = staff("dlt_agent"), staff("supervisor")
+    titles = ("容缺受理提速", "并联审批破题")
+    for title in titles:
+        record = typical.start_writeup(_accepted_case(staff).id, title, BODY, agent)
+        typical.move_writeup(record.id, "submit", agent)
+        typical.move_writeup(record.id, "accept", city)
+    client = login("supervisor")
+
+    def shown(query):
+        page = _ok(client.get(f"/typicalcases/list/?{query}"))
+        return [t for t in titles if t in page]
+
+    assert shown("") == list(titles)
+    assert shown("_flt_0_search=并联") == ["并联审批破题"]
+    assert shown(f"_flt_0_region={region('150621').id}") == list(titles)
+    assert shown(f"_flt_0_region={region('150627').id}") == []
+    assert shown("_flt_0_year=2026") == list(titles) and shown("_flt_0_year=2025") == []
+    assert shown("_flt_0_stage=project_land") == list(titles)  # both cases have a land-use planning item
+    assert shown("_flt_0_stage=completion") == []
