@@ -121,8 +121,15 @@ _TRAINING_READ: list[Permission] = [
 ]
 
 # 纵向三级联动: links between a case and its counterpart at the other level (filled by the links work).
-_LINKS_MANAGE: list[Permission] = []
-_LINKS_READ: list[Permission] = []
+_LINKS_MANAGE: list[Permission] = [
+    ("can_link", "LinkPageView"),
+    ("can_end", "LinkPageView"),
+    ("can_state", "LinkPageView"),
+]
+_LINKS_READ: list[Permission] = [
+    ("can_list", "CaseLinkView"),
+    ("menu_access", "Cross-level links"),
+]
 # 提前介入: leads followed before an application exists.
 _LEADS_MANAGE: list[Permission] = []
 _LEADS_READ: list[Permission] = []

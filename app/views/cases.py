@@ -28,6 +28,7 @@ from app.domain.coordination import DecisionState, ReviewState
 from app.domain.enums import RoleName, Stage
 from app.domain.errors import DomainError, NotFound
 from app.domain.lights import Light
+from app.domain.links import CASE_EVENT_LABELS as LINK_CASE_LABELS
 from app.domain.privacy import mask_phone
 from app.domain.typical import CASE_EVENT_LABELS as TYPICAL_CASE_LABELS
 from app.domain.workflow import (
@@ -624,13 +625,18 @@ class CasePageView(BaseView):
     @expose("/<int:case_id>")
     @has_access
     def case(self, case_id: int) -> Any:
-        case = self._case(case_id)
+        # 纵向三级联动: a case outside the user's regions opens read-only while an active link ties it to theirs.
+        linked = False
+        try:
+            case = case_service.case_for(case_id, actor())
+        except NotFound:
+            case, linked = self._linked_case(case_id), True
         user = actor()
         roles = role_names(user)
         is_liaison_only = roles == {RoleName.LIAISON.value}
         items = [i for i in case.items if not is_liaison_only or i.department_id == user.department_id]
         book = lights()
-        access = case_service.case_access(case, user)
+        access = links.read_only_access(case) if linked else case_service.case_access(case, user)
         catalog = []
         if access.can_add_items:
             catalog = list(
@@ -656,7 +662,7 @@ class CasePageView(BaseView):
             light_badge=light_badge,
             case_actions=access.case_actions,
             item_actions=access.item_actions,
-            action_labels={**ACTION_LABELS, **TYPICAL_CASE_LABELS},
+            action_labels={**ACTION_LABELS, **LINK_CASE_LABELS, **TYPICAL_CASE_LABELS},
             state_label=state_label,
             Need=Need,
             CaseState=CaseState,
@@ -668,21 +674,28 @@ class CasePageView(BaseView):
             catalog=catalog,
             chosen={i.catalog_item_id for i in case.items if i.state != ItemState.WITHDRAWN.value},
             agents=agents,
-            events=case_service.timeline(case.id, user),
+            events=links.linked_timeline(case) if linked else case_service.timeline(case.id, user),
             submitted=case_service.submitted_as(case),
             other_cases=[c for c in case_service.project_cases(case.project_id, user) if c.id != case.id],
             coordination=coordination.for_case(case, user),
             links=links.for_case(case, user),
-            lead=leads.for_case(case, user),
+            lead=None if linked else leads.for_case(case, user),
             typical=typical.for_case(case, user),
-            can_escalate=RoleName.AGENT.value in roles
+            can_escalate=not linked
+            and RoleName.AGENT.value in roles
             and case.state in ("accepted", "entrusted", "planned", "in_progress"),
             ReviewState=ReviewState,
             DecisionState=DecisionState,
-            phone=phone,
+            phone=mask_phone if linked else phone,
             today=today(),
             can_edit_plan=access.can_edit_plan,
         )
+
+    def _linked_case(self, case_id: int) -> Case:
+        try:
+            return links.linked_case_for(case_id, actor())
+        except NotFound:
+            abort(404)
 
     def _back(self, case_id: int) -> Any:
         return redirect(_safe_next(url_for(".case", case_id=case_id)))
