@@ -37,7 +37,7 @@ from app.domain.workflow import (
 )
 from app.extensions import db
 from app.models import Case, CaseEvent, CaseItem, CatalogItem, Enterprise, Project, Region, Staff
-from app.services import engine
+from app.services import engine, leads
 from app.services.clock import today
 from app.services.deadlines import Deadlines
 from app.services.engine import check_date, check_version, committing, record_event, touch
@@ -201,12 +201,17 @@ def submit_application(
     actor: Staff,
     other_items_text: str = "",
     note: str = "",
+    lead_id: int | None = None,
 ) -> Case:
-    """Register an application (Attachment 4): enterprise (reused by credit code), project, case and its items."""
+    """Register an application (Attachment 4): enterprise (reused by credit code), project, case and its items.
+
+    With `lead_id`, the application comes from a tracked lead (提前介入), which is converted in the same transaction.
+    """
     if RoleName.AGENT.value not in role_names(actor):
         raise Forbidden()
     if region_id not in visible_region_ids(actor):
         raise NotFound()
+    lead = leads.convertible_lead(lead_id, actor, region_id, applied_on) if lead_id else None
     region = db.session.get(Region, region_id)
     try:
         channel = Channel(channel).value
@@ -258,6 +263,8 @@ def submit_application(
             case, actor, "submit", to_state=CaseState.SUBMITTED.value, on_date=applied_on, note=case.request_note
         )
         _add_items(case, catalog_item_ids, other_items_text, actor)
+        if lead is not None:
+            leads.mark_converted(lead, case, actor)
     return case
 
 
