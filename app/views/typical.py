@@ -155,16 +155,11 @@ class TypicalWorkView(SearchableListMixin, ModelView):
         "updated_at": display_value,
     }
 
-    @expose("/list/")
-    @has_access
-    def list(self) -> Any:
-        widgets = self._list()
-        return self.render_template(
-            self.list_template,
-            title=self.list_title,
-            widgets=widgets,
-            waiting=typical.waiting_count(actor()),
-        )
+    def render_template(self, template: str, **kwargs: Any) -> Any:
+        # FAB's own list, with how many submitted write-ups wait for the user's decision above it.
+        if template == self.list_template:
+            kwargs["waiting"] = typical.waiting_count(actor())
+        return super().render_template(template, **kwargs)
 
 
 class TypicalPageView(BaseView):
