@@ -131,8 +131,20 @@ _LINKS_READ: list[Permission] = [
     ("menu_access", "Cross-level links"),
 ]
 # 提前介入: leads followed before an application exists.
-_LEADS_MANAGE: list[Permission] = []
-_LEADS_READ: list[Permission] = []
+# Agents and supervisors record leads, keep their checklist, abandon and take them up again; only agents
+# convert a lead (by registering its application, CasePageView.new).
+_LEADS_MANAGE: list[Permission] = [
+    ("can_new", "LeadPageView"),
+    ("can_edit", "LeadPageView"),
+    ("can_move", "LeadPageView"),
+    ("can_task", "LeadPageView"),
+]
+_LEADS_READ: list[Permission] = [
+    ("menu_access", "Cases"),
+    ("menu_access", "Leads"),
+    ("can_list", "LeadView"),
+    ("can_lead", "LeadPageView"),
+]
 # 典型案例: agents draft and submit write-ups, the city bureau accepts or returns them, everyone reads.
 _TYPICAL_WRITE: list[Permission] = [
     ("can_new", "TypicalPageView"),

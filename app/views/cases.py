@@ -19,6 +19,7 @@ from flask_appbuilder.urltools import get_filter_args
 from flask_babel import get_locale, gettext, lazy_gettext
 from markupsafe import Markup
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
@@ -27,6 +28,7 @@ from app.domain.coordination import ACTION_LABELS as COORDINATION_LABELS
 from app.domain.coordination import DecisionState, ReviewState
 from app.domain.enums import RoleName, Stage
 from app.domain.errors import DomainError, NotFound
+from app.domain.leads import CASE_EVENT_LABELS as LEAD_CASE_LABELS
 from app.domain.lights import Light
 from app.domain.links import CASE_EVENT_LABELS as LINK_CASE_LABELS
 from app.domain.privacy import mask_phone
@@ -662,7 +664,7 @@ class CasePageView(BaseView):
             light_badge=light_badge,
             case_actions=access.case_actions,
             item_actions=access.item_actions,
-            action_labels={**ACTION_LABELS, **LINK_CASE_LABELS, **TYPICAL_CASE_LABELS},
+            action_labels={**ACTION_LABELS, **LEAD_CASE_LABELS, **LINK_CASE_LABELS, **TYPICAL_CASE_LABELS},
             state_label=state_label,
             Need=Need,
             CaseState=CaseState,
@@ -823,8 +825,17 @@ class CasePageView(BaseView):
     def new(self) -> Any:
         user = actor()
         region_ids = scoped_regions()
+        # An application from a tracked lead (提前介入, ?lead_id=) starts filled from it, in the lead's region.
+        lead = self._lead(user)
+        if lead is not None and request.method == "GET":
+            try:
+                leads.convertible_lead(lead.id, user)
+            except DomainError as error:
+                flash_error(error)
+                return redirect(url_for("LeadPageView.lead", lead_id=lead.id))
         # An agent registers in their own region; a user without one (an admin) sees the first in scope.
         region_id = request.form.get("region_id", type=int) or user.region_id or next(iter(region_ids), None)
+        region_id = lead.region_id if lead is not None else region_id
         if region_id not in region_ids:
             abort(404)
         catalog = list(
@@ -834,7 +845,7 @@ class CasePageView(BaseView):
                 .order_by(CatalogItem.seq)
             )
         )
-        values = request.form
+        values = request.form if lead is None or request.method == "POST" else MultiDict(leads.application_values(lead))
         problems: dict[str, str] = {}
         if request.method == "POST":
             problems = application_problems(values)
@@ -850,6 +861,7 @@ class CasePageView(BaseView):
                         user,
                         other_items_text=values.get("other_text", ""),
                         note=values.get("note", ""),
+                        lead_id=lead.id if lead is not None else None,
                     )
                 except DomainError as error:
                     problems[""] = error_text(error)
@@ -861,6 +873,7 @@ class CasePageView(BaseView):
             "cases/new.html",
             title=gettext("New application"),
             values=values,
+            lead=lead,
             region_id=region_id,
             catalog=catalog,
             chosen={int(v) for v in values.getlist("catalog_item_id") if v.isdigit()},
@@ -872,6 +885,16 @@ class CasePageView(BaseView):
             Stage=Stage,
             today=today(),
         )
+
+    def _lead(self, user: Staff) -> Any:
+        """The lead named by the form or the query string, in the user's scope (404 otherwise)."""
+        lead_id = search.form_id(request.values.get("lead_id"))
+        if lead_id is None:
+            return None
+        try:
+            return leads.load_lead(lead_id, user)
+        except NotFound:
+            abort(404)
 
 
 class LedgerJobView(BaseView):
