@@ -14,7 +14,6 @@ from typing import Any
 
 from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import and_, false, func, or_, select, true
-from sqlalchemy.orm import selectinload
 
 from app.domain.engine import Step, Transition, actions_for
 from app.domain.enums import RegionLevel, RoleName
@@ -289,10 +288,7 @@ def for_case(case: Case, actor: Staff) -> CaseTypical:
     """The typical-case write-ups about a case, for the case page."""
     writeups = list(
         db.session.scalars(
-            select(TypicalCase)
-            .where(TypicalCase.case_id == case.id, visible_clause(actor))
-            .options(selectinload(TypicalCase.versions))
-            .order_by(TypicalCase.id)
+            select(TypicalCase).where(TypicalCase.case_id == case.id, visible_clause(actor)).order_by(TypicalCase.id)
         )
     )
     return CaseTypical(writeups, can_start(case, actor))
