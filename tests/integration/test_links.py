@@ -283,7 +283,8 @@ def test_ending_the_link_stops_access_and_keeps_the_row_and_both_timelines(linke
 
 
 def test_a_supervisor_may_read_but_not_end_a_link(linked, staff):
-    _, _, link = linked
+    _, city_case, link = linked
+    assert links.linked_case_for(city_case.id, staff("dlt_supervisor")) == city_case
     with pytest.raises(Forbidden):
         links.end_link(link.id, staff("dlt_supervisor"), "不再需要")
 
