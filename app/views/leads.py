@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from werkzeug.datastructures import MultiDict
 
 from app.domain.enums import RoleName
-from app.domain.errors import DomainError, NotFound
+from app.domain.errors import N_, DomainError, NotFound, ValidationError
 from app.domain.leads import ACTION_LABELS, LeadSource, LeadState, TaskState
 from app.domain.lights import Light
 from app.extensions import db
@@ -106,10 +106,10 @@ class LeadView(SearchableListMixin, ModelView):
     list_template = "leads/list.html"
     extra_args = {"state_choices": LeadState.choices()}
     list_columns = [
-        "state",
-        "source",
         "ref",
         "enterprise_name",
+        "state",
+        "source",
         "expected_investment",
         "expected_landing_on",
         "owner",
@@ -312,7 +312,7 @@ class LeadPageView(BaseView):
         raw_due = form.get("due_on", "")
         due_on = _parse_date(raw_due)
         if raw_due and due_on is None:
-            flash_error(DomainError(gettext("The date format is not correct (YYYY-MM-DD).")))
+            flash_error(ValidationError(N_("The date format is not correct (YYYY-MM-DD).")))
             return self._back(lead_id)
         run_service(
             lambda: leads.add_task(
