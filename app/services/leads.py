@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.engine import Step, actions_for
 from app.domain.enums import RoleName
@@ -56,6 +57,10 @@ class LeadAlreadyConverted(ValidationError):
 
 class LeadNotTracking(ValidationError):
     template = N_("This lead is “%(state)s”: only a lead being tracked can be converted. Take it up again first.")
+
+
+class LeadChangedMeanwhile(ValidationError):
+    template = N_("The lead was changed by someone else while the application was registered. Open it again.")
 
 
 class LeadClosed(ValidationError):
@@ -418,7 +423,10 @@ def mark_converted(lead: Lead, case: Case, actor: Staff) -> None:
     problem = engine.refusal(row, lead, step, machine.need_checks)
     if problem is not None:
         raise problem
-    engine.apply(machine, lead, row, step, actor)
+    try:
+        engine.apply(machine, lead, row, step, actor)
+    except StaleDataError:
+        raise LeadChangedMeanwhile() from None  # the case service's transaction rolls the application back
     source = LeadSource(lead.source).label
     record_event(
         "case",

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.domain.errors import Forbidden, NotFound, StaleRecord, ValidationError
 from app.domain.lights import Light
@@ -346,6 +346,26 @@ def test_an_abandoned_lead_cannot_be_converted_and_its_application_is_not_regist
             lead_id=lead.id,
         )
     assert db.session.scalar(select(func.count(Case.id))) == 0
+
+
+def test_a_lead_changed_while_its_application_is_registered_leaves_neither_case_nor_conversion(staff, monkeypatch):
+    lead = _lead(staff)
+    agent = staff("dlt_agent")
+    checked = leads.convertible_lead
+
+    def checked_then_changed_elsewhere(*args, **kwargs):
+        found = checked(*args, **kwargs)
+        bump = update(Lead).where(Lead.id == found.id).values(version=Lead.version + 1)
+        db.session.execute(bump.execution_options(synchronize_session=False))  # another worker's save
+        return found
+
+    monkeypatch.setattr(leads, "convertible_lead", checked_then_changed_elsewhere)
+    with pytest.raises(leads.LeadChangedMeanwhile):
+        cases.submit_application(
+            lead.region_id, ENTERPRISE, PROJECT, "early", D(2026, 11, 20), [], agent, lead_id=lead.id
+        )
+    assert db.session.scalar(select(func.count(Case.id))) == 0
+    assert db.session.get(Lead, lead.id).state == "tracking"
 
 
 # --- who may use which screen ------------------------------------------------------------------------------------
