@@ -427,16 +427,7 @@ def mark_converted(lead: Lead, case: Case, actor: Staff) -> None:
         engine.apply(machine, lead, row, step, actor)
     except StaleDataError:
         raise LeadChangedMeanwhile() from None  # the case service's transaction rolls the application back
-    source = LeadSource(lead.source).label
-    record_event(
-        "case",
-        case.id,
-        "from_lead",
-        actor,
-        case_id=case.id,
-        on_date=case.applied_on,
-        note=f"{lead.project_name}（{source}，{lead.found_on.isoformat()}）",
-    )
+    record_event("case", case.id, "from_lead", actor, case_id=case.id, on_date=case.applied_on, note=lead.project_name)
 
 
 def application_values(lead: Lead) -> list[tuple[str, str]]:
