@@ -244,6 +244,10 @@ def test_abandoning_needs_a_reason_and_a_lead_can_be_taken_up_again(login, staff
     assert (lead.state, lead.abandon_reason, lead.closed_on) == ("abandoned", "企业转投他地", D(2026, 11, 20))
     with pytest.raises(leads.LeadClosed):
         leads.add_task(lead.id, "对接", supervisor, owner="某人")
+    with pytest.raises(leads.LeadClosed):
+        leads.update_lead(lead.id, _values(staff("dlt_agent")), [], supervisor)
+    response = login("dlt_supervisor").get(f"/leads/{lead.id}/edit")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/leads/{lead.id}")
     page = _ok(login("dlt_agent").get(f"/leads/{lead.id}"))
     assert "企业转投他地" in page and "/move/reopen" in page and "lead_id=" not in page
     client = login("dlt_agent")
