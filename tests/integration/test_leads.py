@@ -113,6 +113,17 @@ def test_the_new_lead_form_keeps_what_was_typed_and_shows_the_problems(login, st
     assert _events("lead", lead.id) == ["create"]
 
 
+def test_the_city_supervisor_records_a_lead_for_a_banner_below_but_not_outside_the_city(login, staff, region):
+    client = login("supervisor")
+    dlt = region("150621")
+    page = _ok(client.get(f"/leads/new?region_id={dlt.id}"))
+    assert f'name="region_id" value="{dlt.id}"' in page and "刘晓燕" in page  # 达拉特旗's agent to choose
+    response = client.post("/leads/new", data=_values(staff("dlt_agent")) | {"region_id": str(dlt.id)})
+    assert response.status_code == 302
+    assert db.session.scalar(select(Lead.region_id)) == dlt.id
+    assert login("dlt_agent").get(f"/leads/new?region_id={region('150600').id}").status_code == 404
+
+
 def test_a_correction_is_version_checked_and_written_in_the_timeline(staff):
     lead = _lead(staff)
     agent = staff("dlt_agent")
