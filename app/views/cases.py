@@ -25,14 +25,20 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.domain.coordination import ACTION_LABELS as COORDINATION_LABELS
-from app.domain.coordination import DecisionState, ReviewState
-from app.domain.enums import RoleName, Stage
+from app.domain.coordination import DecisionState, EscalationState, ReviewState
+from app.domain.enums import LabelledEnum, RoleName, Stage
 from app.domain.errors import DomainError, NotFound
+from app.domain.leads import ACTION_LABELS as LEAD_LABELS
 from app.domain.leads import CASE_EVENT_LABELS as LEAD_CASE_LABELS
+from app.domain.leads import LeadState
 from app.domain.lights import Light
+from app.domain.links import ACTION_LABELS as LINK_LABELS
 from app.domain.links import CASE_EVENT_LABELS as LINK_CASE_LABELS
+from app.domain.links import LinkState
 from app.domain.privacy import mask_phone
+from app.domain.typical import ACTION_LABELS as TYPICAL_LABELS
 from app.domain.typical import CASE_EVENT_LABELS as TYPICAL_CASE_LABELS
+from app.domain.typical import TypicalState
 from app.domain.workflow import (
     ACTION_LABELS,
     CaseState,
@@ -89,6 +95,38 @@ def _label(enum: Any) -> Any:
             return value or ""
 
     return format_value
+
+
+def _event_vocabulary() -> dict[str, tuple[dict[str, str], type[LabelledEnum]]]:
+    """Each kind of record on a case's timeline reads its step and states from its own table."""
+    on_case = {**ACTION_LABELS, **LEAD_CASE_LABELS, **LINK_CASE_LABELS, **TYPICAL_CASE_LABELS}
+    return {
+        "case": (on_case, CaseState),
+        "item": (on_case, ItemState),
+        "review": (COORDINATION_LABELS, ReviewState),
+        "decision": (COORDINATION_LABELS, DecisionState),
+        "escalation": (COORDINATION_LABELS, EscalationState),
+        "link": (LINK_LABELS, LinkState),
+        "lead": (LEAD_LABELS, LeadState),
+        "typical": (TYPICAL_LABELS, TypicalState),
+    }
+
+
+def event_step(event: Any) -> str:
+    """A timeline entry's step, translated from the table of the record it is about."""
+    labels = _event_vocabulary().get(event.subject_type, (ACTION_LABELS, CaseState))[0]
+    return gettext(labels[event.action]) if event.action in labels else event.action
+
+
+def event_state(event: Any, value: str | None) -> str:
+    """A state named in a timeline entry, translated by the kind of record that was in it."""
+    if not value:
+        return ""
+    states = _event_vocabulary().get(event.subject_type, (ACTION_LABELS, CaseState))[1]
+    try:
+        return gettext(states(value).label)
+    except ValueError:
+        return value
 
 
 def state_label(value: str | None, is_item: Any = None) -> str:
@@ -666,6 +704,8 @@ class CasePageView(BaseView):
             item_actions=access.item_actions,
             action_labels={**ACTION_LABELS, **LEAD_CASE_LABELS, **LINK_CASE_LABELS, **TYPICAL_CASE_LABELS},
             state_label=state_label,
+            event_step=event_step,
+            event_state=event_state,
             Need=Need,
             CaseState=CaseState,
             ItemState=ItemState,

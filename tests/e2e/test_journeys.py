@@ -166,3 +166,53 @@ def test_the_interface_switches_between_chinese_and_english(journey):
     expect(j.body).to_contain_text("代办案件")
     j.go("/caselist/list/")
     expect(j.body).to_contain_text("代办案件")
+
+
+def test_a_stuck_case_goes_to_a_joint_review_and_its_decision_is_carried_out_by_the_liaison(journey):
+    reason = "林地占用意见三周未出，企业无法开工"
+    decision = "水利局5个工作日内出具取水许可意见"
+    j = journey.login("dlt_agent")
+    j.go("/caselist/list/?_flt_0_state=in_progress")
+    j.page.locator("table a[href^='/cases/']").first.click()
+    expect(j.page).to_have_url(re.compile(r"/cases/\d+$"))
+    case_url = j.page.url
+    j.page.click(".escalate-form summary")
+    j.page.fill("#escalate-reason", reason)
+    j.page.fill("#escalate-tried", "已两次电话协调")
+    j.page.click(".escalate-form button[type=submit]")
+    expect(j.page.locator(".alert-success")).to_contain_text("等待下一次会商联审")
+    expect(j.page.locator(".escalations")).to_contain_text(reason)
+
+    j.login("dlt_supervisor")
+    j.go("/reviews/new")
+    j.page.fill("#topic", "浏览器测试专题会商")
+    j.page.fill("#chair", "高永胜")
+    j.page.locator(".checkbox", has_text=reason).locator("input").check()
+    j.shot("plan-meeting")
+    j.page.click("button:has-text('筹备会议')")
+    expect(j.page.locator(".alert-success")).to_contain_text("会议已筹备")
+    for attended in j.page.locator("table.attendance select").all():
+        attended.select_option("1")
+    j.page.click("button:has-text('保存出席情况')")
+    expect(j.page.locator(".alert-success")).to_be_visible()
+    j.step(j.page.locator(".case-actions"), "hold").submit()
+    expect(j.page.locator(".review-state")).to_have_text("已召开")
+    j.page.fill("#decision-text", decision)
+    water = j.page.locator("#decision-department option", has_text="水利").first.get_attribute("value")
+    j.page.select_option("#decision-department", value=water)
+    j.page.select_option("#decision-subject", index=1)  # the escalated case, taken up by the meeting
+    j.page.fill("#decision-days", "5")
+    j.page.click("button:has-text('记录议定事项')")
+    expect(j.page.locator("table.decisions")).to_contain_text(decision)
+    j.shot("meeting-with-decision")
+
+    j.login("dlt_liaison_water")
+    row = j.page.locator("tr.queue-row", has_text=decision)
+    expect(row).to_be_visible()
+    j.step(row, "fulfil").fill_note("已出具取水许可意见").submit()
+    expect(j.page.locator(".alert-success")).to_be_visible()
+    expect(row).to_have_count(0)
+
+    j.login("dlt_agent")
+    j.page.goto(case_url)
+    expect(j.page.locator(".case-decisions")).to_contain_text("已落实")

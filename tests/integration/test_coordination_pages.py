@@ -144,6 +144,11 @@ def test_escalation_meeting_decision_and_the_liaisons_queue_through_the_screens(
     liaison = login("dlt_liaison_water")
     assert liaison.get("/reviewlist/ledger").status_code in (302, 403)  # conveners only
 
+    # The case's timeline names the coordination steps in words, with their records' own states.
+    timeline = _ok(login("dlt_agent").get(f"/cases/{case.id}")).split('class="table table-condensed timeline"')[1]
+    assert "提交会商联审" in timeline and "纳入会议" in timeline and "已落实" in timeline
+    assert ">escalate<" not in timeline and ">take_up<" not in timeline and "→ done" not in timeline
+
 
 @pytest.mark.parametrize(
     "transition",
