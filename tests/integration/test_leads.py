@@ -54,7 +54,9 @@ def _ok(response):
 def _events(subject, subject_id):
     return list(
         db.session.scalars(
-            select(CaseEvent.action).where(CaseEvent.subject_type == subject, CaseEvent.subject_id == subject_id)
+            select(CaseEvent.action)
+            .where(CaseEvent.subject_type == subject, CaseEvent.subject_id == subject_id)
+            .order_by(CaseEvent.id)
         )
     )
 
