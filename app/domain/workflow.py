@@ -293,6 +293,7 @@ def _resume_item(item: Any, step: Step, context: Context) -> None:
 
 def _close_item(item: Any, step: Step, context: Context) -> None:
     item.closed_on = step.on
+    item.used_days = context.used_days(item)
 
 
 START_CASE = Follow("case", "start")  # a department's first move on a planned case starts it
@@ -509,6 +510,10 @@ NATIONAL_LEVEL: dict[Satisfaction, str] = {
     Satisfaction.SATISFIED: "满意",
     Satisfaction.DISSATISFIED: "不满意",
 }
+# The national five levels as points, and each form level as the points of its national level: the one
+# satisfaction score of the pivot, the dashboards and the assessment.
+NATIONAL_POINTS: dict[str, int] = {"非常满意": 5, "满意": 4, "基本满意": 3, "不满意": 2, "非常不满意": 1}
+SATISFACTION_POINTS: dict[str, int] = {level.value: NATIONAL_POINTS[NATIONAL_LEVEL[level]] for level in Satisfaction}
 
 
 def _register_labels() -> None:

@@ -163,6 +163,9 @@ class CaseItem(Model):
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     paused_since: Mapped[dt.date | None] = mapped_column(Date)
     paused_days: Mapped[int] = mapped_column(Integer, default=0)
+    # Working days the department took: acceptance to closure, less the days the clock stood still
+    # (None while open, or while a length is unknown); what dashboards and assessment aggregate in SQL.
+    used_days: Mapped[int | None] = mapped_column(Integer)
     incomplete_acceptance: Mapped[bool] = mapped_column(Boolean, default=False)
     materials_promised_on: Mapped[dt.date | None] = mapped_column(Date)
     commitment: Mapped[bool] = mapped_column(Boolean, default=False)

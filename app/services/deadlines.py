@@ -89,6 +89,15 @@ class Deadlines:
         db.session.flush()
         item.paused_days = self.paused_days(item)
 
+    def used_days(self, item: CaseItem) -> int | None:
+        """Working days from acceptance to closure less the paused days; None while open or unknown."""
+        if item.accepted_on is None or item.closed_on is None:
+            return None
+        try:
+            return max(self.calendar.working_days_between(item.accepted_on, item.closed_on) - item.paused_days, 0)
+        except UnknownCalendarYear:
+            return None
+
     def paused_days(self, item: CaseItem) -> int:
         """Working days of the item's ended pauses whose length is known."""
         lengths = db.session.scalars(
@@ -165,6 +174,10 @@ def recalculate(first: dt.date, last: dt.date, actor: Staff | None) -> int:
                     CaseItem.accepted_on <= last,
                     or_(CaseItem.due_on.is_(None), CaseItem.due_on >= first),
                 ),
+                and_(
+                    CaseItem.accepted_on <= last,
+                    CaseItem.closed_on >= first,
+                ),
             )
         )
         .options(selectinload(CaseItem.case))
@@ -179,6 +192,11 @@ def recalculate(first: dt.date, last: dt.date, actor: Staff | None) -> int:
         if due != item.due_on:
             notes.append(f"办理期限由 {_date(item.due_on)} 改为 {_date(due)}")
             item.due_on = due
+        used = deadlines.used_days(item)
+        if used != item.used_days:
+            if item.used_days is not None:
+                notes.append(f"实际用时由 {item.used_days} 改为 {used if used is not None else '待定'} 个工作日")
+            item.used_days = used
         if notes:
             changed += 1
             _log(item.case, item, "因工作日历调整，" + "；".join(notes), actor)
@@ -247,9 +265,16 @@ def _log(case: Case, item: CaseItem | None, note: str, actor: Staff | None) -> N
 
 
 def fill_step_dues() -> int:
-    """Give open cases of the agency's own steps their limit where none is stored yet (after an upgrade)."""
+    """Store what is missing after an upgrade: open cases' agency-step limits, closed items' working days used."""
     deadlines = Deadlines()
     count = 0
+    for item in db.session.scalars(
+        select(CaseItem).where(
+            CaseItem.closed_on.is_not(None), CaseItem.accepted_on.is_not(None), CaseItem.used_days.is_(None)
+        )
+    ):
+        item.used_days = deadlines.used_days(item)
+        count += item.used_days is not None
     for case in db.session.scalars(
         select(Case).where(Case.state.in_(sorted(STEP_LIMIT_VALUES)), Case.step_due_on.is_(None))
     ):

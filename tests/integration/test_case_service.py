@@ -260,3 +260,18 @@ def test_a_lost_race_between_two_requests_is_refused_not_merged(app, staff, toda
         select(CaseEvent).where(CaseEvent.item_id == permit.id, CaseEvent.action == "accept")
     ).all()
     assert accepted == []
+
+
+def test_a_closed_item_keeps_the_working_days_it_took_less_its_pause(app, staff, today_is):
+    case = _planned_case(staff)
+    water = staff("dlt_liaison_water")
+    permit = _item(case, "取水许可审批")
+    cases.accept_item(permit.id, water, D(2026, 9, 25))
+    cases.move_item(permit.id, "review", water, D(2026, 9, 28))
+    cases.request_supplement(permit.id, water, "缺材料", D(2026, 9, 29))
+    cases.resubmit_item(permit.id, water, D(2026, 10, 9))
+    assert db.session.get(CaseItem, permit.id).used_days is None  # open: nothing used yet
+    cases.move_item(permit.id, "approve", water, D(2026, 10, 13))
+    # Working days after acceptance: 9/28, 9/29, 9/30, 10/8, 10/9, 10/10 (make-up Saturday), 10/12, 10/13 = 8,
+    # less the 3 paused (9/30, 10/8, 10/9).
+    assert db.session.get(CaseItem, permit.id).used_days == 5

@@ -38,6 +38,9 @@ class FakeContext:
     def add_evaluation(self, case, level, comments, on, by):
         self.evaluations.append((level, comments))
 
+    def used_days(self, item):
+        return 7
+
 
 def _case(state="in_progress", **kw):
     fields = {"items": [], "agent_id": None, "evaluation": None, "planned_end": None}
