@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test seed babel babel-extract babel-compile docs lint format bench clean browser deps migrate
+.PHONY: run test seed babel babel-extract babel-compile docs lint format bench clean browser deps migrate echarts
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,17 @@ test: babel-compile lint browser
 
 bench: deps
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b; done || echo "no benchmarks yet"
+
+## Refresh the vendored Apache ECharts (Apache-2.0) from the npm registry: its minified build, LICENSE and NOTICE
+## are committed under app/static/vendor/echarts, so the app serves charts with no internet and no npm at run time.
+ECHARTS_VERSION ?= 6.1.0
+echarts:
+	rm -rf .echarts-pack && mkdir .echarts-pack
+	cd .echarts-pack && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null && tar xzf echarts-$(ECHARTS_VERSION).tgz
+	mkdir -p app/static/vendor/echarts
+	cp .echarts-pack/package/dist/echarts.min.js .echarts-pack/package/LICENSE .echarts-pack/package/NOTICE app/static/vendor/echarts/
+	echo "echarts $(ECHARTS_VERSION) (npm package echarts, dist/echarts.min.js), Apache-2.0" > app/static/vendor/echarts/VERSION
+	rm -rf .echarts-pack
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis test-artifacts

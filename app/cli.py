@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.security import generate_password_hash
 
 from app.services.deadlines import fill_step_dues
-from app.services.demo import demo_staff, seed_demo_cases, seed_demo_coordination
+from app.services.demo import demo_staff, seed_demo_cases, seed_demo_coordination, seed_demo_reports
 from app.services.demo_training import seed_demo_training
 from app.services.docs import roles_markdown, workflow_markdown
 from app.services.leads import seed_demo_leads
@@ -37,9 +37,10 @@ def seed_command(demo: bool) -> None:
         meetings = seed_demo_coordination()
         plans = seed_demo_training()
         linked, tracked, written = seed_demo_links(), seed_demo_leads(), seed_demo_typical()
+        reported = seed_demo_reports()
         click.echo(
             f"Demo cases created: {made}; joint reviews: {meetings}; training plans: {plans}; "
-            f"cross-level links: {linked}; leads: {tracked}; typical cases: {written}."
+            f"cross-level links: {linked}; leads: {tracked}; typical cases: {written}; monthly reports: {reported}."
         )
         click.echo(f"Demo logins (password for all: {password}):")
         for username, role, region in logins:

@@ -163,6 +163,26 @@ _TYPICAL_READ: list[Permission] = [
     ("can_print", "TypicalPageView"),
 ]
 
+# Dashboards, chart views, the pivot explorer and assessment (filled by the dashboards work).
+_DASHBOARD: list[Permission] = [("can_dashboard", "DashboardView")]  # every role: its landing dashboard, to-do count
+# 统计分析 (supervisors): chart views over models and the pivot explorer with its Excel download.
+_ANALYSIS: list[Permission] = [
+    ("menu_access", "Analysis"),
+    ("menu_access", "Charts"),
+    ("can_charts", "ChartsView"),
+    ("menu_access", "Pivot explorer"),
+    ("can_pivot", "PivotView"),
+    ("can_excel", "PivotView"),
+]
+# supervisors: performance assessment, the rows behind each figure, and its export (weights: admins only)
+_ASSESSMENT_READ: list[Permission] = [
+    ("can_scores", "AssessmentView"),
+    ("can_rows", "AssessmentView"),
+    ("can_export", "AssessmentView"),
+    ("menu_access", "Assessment"),
+    ("menu_access", "Analysis"),
+]
+
 ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
     RoleName.SUPERVISOR: [
         *_SELF_SERVICE,
@@ -186,6 +206,9 @@ ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
         *_LEADS_READ,
         *_TYPICAL_DECIDE,
         *_TYPICAL_READ,
+        *_DASHBOARD,
+        *_ANALYSIS,
+        *_ASSESSMENT_READ,
     ],
     RoleName.AGENT: [
         *_SELF_SERVICE,
@@ -213,6 +236,7 @@ ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
         *_LEADS_READ,
         *_TYPICAL_WRITE,
         *_TYPICAL_READ,
+        *_DASHBOARD,
     ],
     RoleName.LIAISON: [
         *_SELF_SERVICE,
@@ -229,6 +253,7 @@ ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
         ("menu_access", "Catalog"),
         *_COORDINATION_LIAISON,
         *_TRAINING_READ,
+        *_DASHBOARD,
     ],
 }
 

@@ -2,6 +2,7 @@
 
 from flask_appbuilder import Model
 
+from app.models.assessment import AssessmentWeights
 from app.models.calendar import CalendarDay, CalendarYear
 from app.models.cases import (
     Case,
@@ -30,6 +31,7 @@ from app.models.followup import CaseLink, Lead, LeadItem, LeadTask, TypicalCase,
 from app.models.org import Department, Region, Staff
 
 __all__ = [
+    "AssessmentWeights",
     "CalendarDay",
     "CalendarYear",
     "Case",

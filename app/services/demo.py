@@ -403,3 +403,30 @@ def seed_demo_coordination() -> int:
         coordination.move_review(cancelled.id, "cancel", supervisor, note="图纸未按期提交，改期")
         made += 3
     return made
+
+
+def seed_demo_reports(months: int = 3) -> int:
+    """Monthly reports of the demo banners for the last full months: on time, late, and one banner missing.
+
+    Returns reports made; a second run makes none. Submission times are set to the day they stand for.
+    """
+    from app.models import MonthlyReport
+    from app.services import reports
+
+    made = 0
+    first = reports.month_start(today())
+    for _ in range(months):
+        month = (first - dt.timedelta(days=1)).replace(day=1)
+        first = month
+        # Due by the 24th of the month reported: 达拉特旗 on time, 伊金霍洛旗 late, 东胜区 missing.
+        for code, submitted_day in (("150621", 20), ("150627", 26)):
+            region = db.session.scalar(select(Region).where(Region.code == code))
+            if region is None or db.session.scalar(
+                select(MonthlyReport.id).where(MonthlyReport.region_id == region.id, MonthlyReport.month == month)
+            ):
+                continue
+            report = reports.submit_report(region.id, month, "", _people(region).agent)
+            report.submitted_at = dt.datetime.combine(month.replace(day=submitted_day), dt.time(16, 30))
+            db.session.commit()
+            made += 1
+    return made

@@ -9,29 +9,33 @@ Dropdown choices are read within the user's scope only, never a whole table.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 
 from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 
 from app.domain.enums import LabelledEnum, RoleName
-from app.domain.workflow import OPEN_CASE_VALUES, PAUSED_ITEM_VALUES
+from app.domain.urgency import Overdue
+from app.domain.workflow import OPEN_CASE_VALUES, OPEN_ITEM_VALUES, PAUSED_ITEM_VALUES, Satisfaction
 from app.extensions import db
-from app.models import Case, CaseItem, Department, Enterprise, Project, Region, Staff
+from app.models import Case, CaseItem, CatalogItem, Department, Enterprise, Evaluation, Project, Region, Staff
+from app.services.clock import today
 from app.services.lights import light_book
-from app.services.urgency import case_deadline_sql, item_deadline_sql
+from app.services.urgency import case_deadline_sql, case_overdue_sql, item_deadline_sql
 
 # A search box takes a few words, not a document; longer input is cut rather than sent to LIKE.
 MAX_TEXT = 60
 
 
 class WarningLevel(StrEnum):
-    """The 预警 filter: overdue, due soon, or either."""
+    """The 预警 filter: overdue, due soon, either, due by the end of this week, or the clock paused."""
 
     RED = "red"
     YELLOW = "yellow"
     ANY = "any"
+    WEEK = "week"
+    PAUSED = "paused"
 
 
 def _text(value: str | None) -> str:
@@ -134,33 +138,112 @@ def _case_deadline_before(day: dt.date) -> ColumnElement[bool]:
     return and_(Case.state.in_(sorted(OPEN_CASE_VALUES)), or_(and_(deadline.is_not(None), deadline < day), late_item))
 
 
-def _warning_days() -> tuple[dt.date, dt.date] | None:
-    book = light_book()
-    return book.today, book.boundary
+def week_end(day: dt.date) -> dt.date:
+    """The Sunday of `day`'s week: "due this week" means a deadline from today to that day."""
+    return day + dt.timedelta(days=6 - day.weekday())
+
+
+def _warning(
+    value: str | None, before: Callable[[dt.date], ColumnElement[bool]], paused: Callable[[], ColumnElement[bool]]
+) -> ColumnElement[bool] | None:
+    if value not in {w.value for w in WarningLevel}:
+        return None
+    if value == WarningLevel.PAUSED:
+        return paused()
+    on = today()
+    red = before(on)
+    if value == WarningLevel.RED:
+        return red
+    # Yellow: fewer than the yellow working days left (the light book's boundary); this week: by Sunday.
+    boundary = week_end(on) + dt.timedelta(days=1) if value == WarningLevel.WEEK else light_book().boundary
+    soon = before(boundary)
+    return soon if value == WarningLevel.ANY else and_(soon, ~red)
+
+
+def _item_paused() -> ColumnElement[bool]:
+    return CaseItem.state.in_(sorted(PAUSED_ITEM_VALUES))
+
+
+def _case_paused() -> ColumnElement[bool]:
+    """Open cases with an item whose clock stands still (waiting for the applicant's materials)."""
+    return and_(Case.state.in_(sorted(OPEN_CASE_VALUES)), exists().where(CaseItem.case_id == Case.id, _item_paused()))
 
 
 def item_warning(value: str | None) -> ColumnElement[bool] | None:
-    """Items whose light is red, yellow, or either."""
-    if value not in {w.value for w in WarningLevel}:
-        return None
-    today, boundary = _warning_days()
-    red = _item_deadline_before(today)
-    if value == WarningLevel.RED:
-        return red
-    soon = _item_deadline_before(boundary)
-    return soon if value == WarningLevel.ANY else and_(soon, ~red)
+    """Items whose light is red, yellow, or either; due by Sunday (not yet red); or paused."""
+    return _warning(value, _item_deadline_before, _item_paused)
 
 
 def case_warning(value: str | None) -> ColumnElement[bool] | None:
-    """Cases whose light (their worst open item, or their planned end) is red, yellow, or either."""
-    if value not in {w.value for w in WarningLevel}:
+    """Cases whose light (their worst open item, or their own deadline) is red, yellow, or either; due by
+    Sunday (not yet red); or waiting on a paused item."""
+    return _warning(value, _case_deadline_before, _case_paused)
+
+
+# --- what the dashboards count (each figure's value links to its list filtered by these) -------------------
+
+# A case counts as completed in the month it closed as 办结 or 已回访 (the monthly report's rule).
+DONE_CASE_VALUES = ("completed", "evaluated")
+CASE_OVERDUE_KINDS = (Overdue.AGENCY_STEP, Overdue.CASE_END)
+
+
+class ItemProgress(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+def month_span(value: str | None) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of a month typed as YYYY-MM; None for anything else."""
+    text = _text(value)
+    try:
+        first = dt.date.fromisoformat(f"{text}-01") if len(text) == 7 else None
+    except ValueError:
         return None
-    today, boundary = _warning_days()
-    red = _case_deadline_before(today)
-    if value == WarningLevel.RED:
-        return red
-    soon = _case_deadline_before(boundary)
-    return soon if value == WarningLevel.ANY else and_(soon, ~red)
+    if first is None:
+        return None
+    following = (first + dt.timedelta(days=31)).replace(day=1)
+    return first, following - dt.timedelta(days=1)
+
+
+def applied_in(value: str | None) -> ColumnElement[bool] | None:
+    """Cases applied for in the month (YYYY-MM)."""
+    span = month_span(value)
+    return None if span is None else Case.applied_on.between(*span)
+
+
+def completed_in(value: str | None) -> ColumnElement[bool] | None:
+    """Cases completed (办结, then perhaps 已回访) in the month (YYYY-MM)."""
+    span = month_span(value)
+    return None if span is None else and_(Case.state.in_(DONE_CASE_VALUES), Case.closed_on.between(*span))
+
+
+def case_overdue(value: str | None) -> ColumnElement[bool] | None:
+    """Cases past their own deadline today: an agency step (accept, sign, plan) or the planned end."""
+    kind = next((k for k in CASE_OVERDUE_KINDS if k.value == value), None)
+    return None if kind is None else case_overdue_sql(kind, today())
+
+
+def evaluated_as(value: str | None) -> ColumnElement[bool] | None:
+    """Cases the applicant evaluated at that level (非常满意 / 满意 / 不满意)."""
+    if value not in {s.value for s in Satisfaction}:
+        return None
+    return Case.id.in_(select(Evaluation.case_id).where(Evaluation.level == value))
+
+
+def item_progress(value: str | None) -> ColumnElement[bool] | None:
+    """Items still open (to be filed, with the department or paused), or closed."""
+    if value == ItemProgress.OPEN:
+        return CaseItem.state.in_(sorted(OPEN_ITEM_VALUES))
+    if value == ItemProgress.CLOSED:
+        return CaseItem.state.not_in(sorted(OPEN_ITEM_VALUES))
+    return None
+
+
+def item_catalog_retired(value: str | None) -> ColumnElement[bool] | None:
+    """Items whose catalog entry has since been retired ("1")."""
+    if value != "1":
+        return None
+    return CaseItem.catalog_item_id.in_(select(CatalogItem.id).where(CatalogItem.retired_at.is_not(None)))
 
 
 # --- dropdown choices, within the user's scope -----------------------------------------------------------

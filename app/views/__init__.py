@@ -195,6 +195,13 @@ def register_views(appbuilder: AppBuilder) -> None:
     leads.register(appbuilder)
     typical.register(appbuilder)
 
+    # Dashboards, chart views, the pivot explorer and performance assessment (考核).
+    from app.views import assessment, dashboards, pivot
+
+    dashboards.register(appbuilder)
+    pivot.register(appbuilder)
+    assessment.register(appbuilder)
+
 
 def register_public(app: Flask) -> None:
     app.register_blueprint(public.bp)

@@ -278,6 +278,8 @@ def _warning_choices() -> list[tuple[str, str]]:
         (WarningLevel.RED.value, gettext(Light.RED.label)),
         (WarningLevel.YELLOW.value, gettext(Light.YELLOW.label)),
         (WarningLevel.ANY.value, gettext("Overdue or due soon")),
+        (WarningLevel.WEEK.value, gettext("Due this week")),
+        (WarningLevel.PAUSED.value, gettext(Light.PAUSED.label)),
     ]
 
 
@@ -317,6 +319,15 @@ CASE_FILTERS = {
     "project": ListFilter(
         lazy_gettext("Project name or code"), search.project_matches, operator=lazy_gettext("contains")
     ),
+    # What the dashboards count: each figure links here with the same criterion.
+    "overdue": ListFilter(
+        lazy_gettext("Own deadline passed"),
+        search.case_overdue,
+        lambda: [(k.value, gettext(k.label)) for k in search.CASE_OVERDUE_KINDS],
+    ),
+    "evaluation": ListFilter(lazy_gettext("Evaluation"), search.evaluated_as, _enum_choices(Satisfaction)),
+    "applied_in": ListFilter(lazy_gettext("Applied in (month)"), search.applied_in, placeholder="YYYY-MM"),
+    "completed_in": ListFilter(lazy_gettext("Completed in (month)"), search.completed_in, placeholder="YYYY-MM"),
 }
 
 CASE_LABELS = {
@@ -396,6 +407,17 @@ ITEM_FILTERS = {
         lambda v: search.in_cases(search.project_matches(v)),
         operator=lazy_gettext("contains"),
     ),
+    "progress": ListFilter(
+        lazy_gettext("Open or closed"),
+        search.item_progress,
+        lambda: [
+            (search.ItemProgress.OPEN.value, gettext("Still open")),
+            (search.ItemProgress.CLOSED.value, gettext("Closed")),
+        ],
+    ),
+    "retired": ListFilter(
+        lazy_gettext("Catalog entry retired"), search.item_catalog_retired, lambda: [("1", gettext("Yes"))]
+    ),
 }
 
 
@@ -422,7 +444,7 @@ class CaseItemView(SearchableListMixin, LedgerExportMixin, ModelView):
         "traffic",
     ]
     list_filters = ITEM_FILTERS
-    search_columns = [*ITEM_FILTERS, "name", "planned_filing_on", "accepted_on", "due_on", "closed_on"]
+    search_columns = [*ITEM_FILTERS, "name", "planned_filing_on", "accepted_on", "due_on", "closed_on", "used_days"]
     order_columns = ["name", "state", "planned_filing_on", "accepted_on", "due_on", "closed_on"]
     label_columns = {
         "case": lazy_gettext("Case no."),
@@ -434,6 +456,7 @@ class CaseItemView(SearchableListMixin, LedgerExportMixin, ModelView):
         "accepted_on": lazy_gettext("Accepted on"),
         "due_on": lazy_gettext("Due on"),
         "closed_on": lazy_gettext("Closed on"),
+        "used_days": lazy_gettext("Working days used"),
         "traffic": lazy_gettext("Urgency"),
     }
     formatters_columns = {

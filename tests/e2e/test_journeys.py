@@ -45,7 +45,7 @@ def test_an_agent_takes_a_case_from_application_to_evaluation_with_the_liaison(j
     expect(j.page.locator(".case-state")).to_have_text("方案已定")
     j.shot("plan-fixed")
 
-    j.login("dlt_liaison_water")
+    j.login("dlt_liaison_water").go("/queue/items")
     row = j.page.locator("tr.queue-row", has_text=PROJECT)
     j.step(row, "accept").submit()
     expect(row.locator("button[data-action=review]")).to_be_visible()
@@ -94,7 +94,7 @@ def test_an_agent_withdraws_an_item_giving_the_reason_for_withdrawal(journey):
 
 
 def test_a_liaison_works_the_queue_most_urgent_first(journey):
-    j = journey.login("dlt_liaison_water")
+    j = journey.login("dlt_liaison_water").go("/queue/items")
     rows = j.page.locator("tr.queue-row")
     expect(rows.nth(1)).to_be_visible()
     expect(rows.first).to_contain_text("已超期")  # red first
@@ -206,7 +206,7 @@ def test_a_stuck_case_goes_to_a_joint_review_and_its_decision_is_carried_out_by_
     expect(j.page.locator("table.decisions")).to_contain_text(decision)
     j.shot("meeting-with-decision")
 
-    j.login("dlt_liaison_water")
+    j.login("dlt_liaison_water").go("/queue/items")
     row = j.page.locator("tr.queue-row", has_text=decision)
     expect(row).to_be_visible()
     j.step(row, "fulfil").fill_note("已出具取水许可意见").submit()

@@ -40,7 +40,7 @@ def _step(client, url, **form):
 
 def test_an_agent_and_two_liaisons_take_a_case_from_application_to_evaluation(login):
     agent = login("dlt_agent")
-    assert agent.get("/").headers["Location"].endswith("/queue/cases")  # the agent lands on "my cases"
+    assert 'data-board="agent"' in agent.get("/").get_data(as_text=True)  # the agent lands on their dashboard
     page = agent.post("/cases/new", data=_application(), follow_redirects=True).get_data(as_text=True)
     case = _case()
     assert f"申请 {case.number} 已登记。" in page
@@ -56,7 +56,8 @@ def test_an_agent_and_two_liaisons_take_a_case_from_application_to_evaluation(lo
     assert "方案已定" in page
 
     water = login("dlt_liaison_water")
-    assert water.get("/").headers["Location"].endswith("/queue/items")  # the liaison lands on the queue
+    landing = water.get("/").get_data(as_text=True)  # the liaison lands on their dashboard, the queue a click away
+    assert 'data-board="liaison"' in landing and 'href="/queue/items"' in landing
     queue = water.get("/queue/items").get_data(as_text=True)
     assert "取水许可审批" in queue and "建设用地规划许可证核发" not in queue
     permit = _item("取水许可审批")
