@@ -566,7 +566,8 @@ def _rows_cases_handled(banner: bool, ids: list[int], p: Period) -> tuple[Any, A
             .add_columns(Case.id)
             .join(Region, Region.id == Case.region_id)
             .where(Case.region_id.in_(ids), or_(_case_completed(p), _case_open_at_end(p)))
-            .order_by(Region.code, counted.desc(), Case.closed_on, Case.number)
+            # Never order by a column that may be NULL: PostgreSQL puts NULLs last, SQLite and MariaDB first.
+            .order_by(Region.code, counted.desc(), Case.number)
         )
         enum: Any = CaseState
     else:
@@ -578,7 +579,7 @@ def _rows_cases_handled(banner: bool, ids: list[int], p: Period) -> tuple[Any, A
             .join(Case, Case.id == CaseItem.case_id)
             .join(Department, Department.id == CaseItem.department_id)
             .where(CaseItem.department_id.in_(ids), or_(_item_decided(p), _item_open_at_end(p)))
-            .order_by(Department.id, counted.desc(), CaseItem.closed_on, Case.number, CaseItem.id)
+            .order_by(Department.id, counted.desc(), Case.number, CaseItem.id)
         )
         enum = ItemState
 
