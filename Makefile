@@ -40,8 +40,11 @@ migrate: deps
 seed: migrate
 	$(FLASK) seed --demo
 
+## The dev server with a Huey worker beside it (background ledger exports); stopping `make run` stops both.
 run: babel-compile seed
-	@echo "Serving on http://$(HOST):$(PORT)/  (demo logins above)"
+	@echo "Serving on http://$(HOST):$(PORT)/  (demo logins above); background jobs: huey_consumer app.tasks.huey"
+	@$(BIN)/huey_consumer app.tasks.huey --workers 2 --worker-type thread --quiet & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 lint: deps

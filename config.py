@@ -56,6 +56,21 @@ SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
 MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 2 * 1024 * 1024))
 
+# --- Uploaded .xlsx files (#11: no upload can sink the server) ---
+# Checked as a zip before openpyxl opens them (app/domain/xlsx_guard.py): sizes are of the unpacked parts, as
+# declared and as actually unpacked (a header that lies is refused); formulas and external links are refused.
+UPLOAD_XLSX_MAX_MEMBERS = int(os.environ.get("UPLOAD_XLSX_MAX_MEMBERS", 500))
+UPLOAD_XLSX_MAX_MEMBER_BYTES = int(os.environ.get("UPLOAD_XLSX_MAX_MEMBER_BYTES", 16 * 1024 * 1024))
+UPLOAD_XLSX_MAX_TOTAL_BYTES = int(os.environ.get("UPLOAD_XLSX_MAX_TOTAL_BYTES", 32 * 1024 * 1024))
+# openpyxl holds the shared strings in memory whole: they get a lower cap.
+UPLOAD_XLSX_MAX_SHARED_STRINGS_BYTES = int(os.environ.get("UPLOAD_XLSX_MAX_SHARED_STRINGS_BYTES", 8 * 1024 * 1024))
+UPLOAD_XLSX_MAX_RATIO = int(os.environ.get("UPLOAD_XLSX_MAX_RATIO", 100))  # unpacked : packed, parts over 1 MB
+UPLOAD_XLSX_MAX_ROWS = int(os.environ.get("UPLOAD_XLSX_MAX_ROWS", 5000))  # rows up to the last value (CSV too)
+UPLOAD_XLSX_MAX_CELLS = int(os.environ.get("UPLOAD_XLSX_MAX_CELLS", 500_000))  # cell elements, empty ones too
+# Elements of the XML parts besides sheets (styles, workbook, properties, …), all together: openpyxl loads
+# those parts whole and makes an object of each element.
+UPLOAD_XLSX_MAX_ELEMENTS = int(os.environ.get("UPLOAD_XLSX_MAX_ELEMENTS", 100_000))
+
 # From this month on, admins are warned when next year's holiday schedule is missing.
 CALENDAR_WARN_FROM_MONTH = 10
 
@@ -76,4 +91,40 @@ FAB_PASSWORD_COMPLEXITY_ENABLED = True  # the validator itself is set by create_
 AUTH_RATE_LIMITED = True
 RATELIMIT_ENABLED = True
 AUTH_RATE_LIMIT = "20 per minute"
-RATELIMIT_STORAGE_URI = "memory://"
+# Counts shared by every worker and server: Redis when REDIS_URL is set (app.security.signin); without it
+# `memory://`, right only for the embedded single-process default (`make run`).
+RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI")
+RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "bangninban")
+
+# --- Background jobs and shared export files (#11: jobs that survive, several app servers) ---
+# Huey runs ledger exports: on Redis when REDIS_URL is set (several app servers share it), otherwise on a
+# SQLite file in the instance folder (`make run`). Start the worker with `huey_consumer app.tasks.huey`.
+REDIS_URL = os.environ.get("REDIS_URL") or None
+HUEY_NAME = os.environ.get("HUEY_NAME", "bangninban")
+HUEY_SQLITE_PATH = os.environ.get("HUEY_SQLITE_PATH", str(INSTANCE_DIR / "huey.db"))
+# Where finished exports are kept: with several app servers, a directory they all mount.
+EXPORT_DIR = os.environ.get("EXPORT_DIR", str(INSTANCE_DIR / "exports"))
+EXPORT_TTL_DAYS = int(os.environ.get("EXPORT_TTL_DAYS", 7))
+# A job is tried this many times (errors and dead workers alike) before it is marked failed.
+LEDGER_JOB_MAX_TRIES = int(os.environ.get("LEDGER_JOB_MAX_TRIES", 3))
+# A running job whose worker has not shown it is alive for this long is taken up again by another worker.
+LEDGER_JOB_LEASE_SECONDS = int(os.environ.get("LEDGER_JOB_LEASE_SECONDS", 120))
+LEDGER_JOB_RETRY_DELAY = int(os.environ.get("LEDGER_JOB_RETRY_DELAY", 30))
+# Progress is saved every this many item rows; the delay (seconds per step) exists for the tests only.
+LEDGER_PROGRESS_EVERY = int(os.environ.get("LEDGER_PROGRESS_EVERY", 5000))
+LEDGER_PROGRESS_DELAY = float(os.environ.get("LEDGER_PROGRESS_DELAY", 0))
+# Behind a proxy (nginx): how many proxies' X-Forwarded-For/-Proto to believe, so that sign-in limits and logs see
+# the user's address, not the proxy's. 0 (the default) believes none: set it only when a proxy is really in front.
+TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
+
+# --- Sessions that end, security headers (#11: sessions, no side door, headers and caches) ---
+# Sessions live on the server (app.security.sessions): in the database (table server_session) by default, in
+# Redis when REDIS_URL is set. The cookie holds a random id only, lasts until the browser closes, and is
+# worthless once the session ends: sign-out, a password change, deactivation, "sign out everywhere", or:
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", 30))  # no request for this long
+SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", 12))  # this long after signing in, whatever happens
+SESSION_KEY_PREFIX = os.environ.get("SESSION_KEY_PREFIX", "bangninban:session:")
+SESSION_ID_LENGTH = 32  # random bytes in a session id
+SESSION_REFRESH_EACH_REQUEST = False  # a request writes its session only when something in it changed
+# Static assets may be cached by the browser this long; every page and download carries `no-store`.
+STATIC_MAX_AGE_SECONDS = int(os.environ.get("STATIC_MAX_AGE_SECONDS", 86400))

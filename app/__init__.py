@@ -12,7 +12,7 @@ from flask_appbuilder import AppBuilder
 from flask_wtf.csrf import CSRFProtect
 
 import config
-from app import cli
+from app import cli, tasks
 from app.extensions import db, migrate
 
 
@@ -28,12 +28,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _install_secret(Path(app.instance_path) / "secret_key")
 
     from app import models  # noqa: F401  (registers every table on the metadata)
+    from app.security import headers, permission_cache, sessions, signin
     from app.views import guard_actions, register_context, register_public, register_views
     from app.views.errors import register_error_pages
     from app.views.home import HomeView
     from app.views.org import StaffSecurityManager, password_policy
 
     app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", password_policy)
+    signin.configure_rate_limits(app)  # before FAB creates its limiter: Redis when REDIS_URL is set
     CSRFProtect(app)  # every POST, FAB's and ours, carries a token
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config.BASE_DIR / "migrations"), render_as_batch=True)
@@ -41,12 +43,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         appbuilder = AppBuilder(security_manager_class=StaffSecurityManager, indexview=HomeView)
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+    sessions.init_sessions(app)  # server-side sessions that end (database, or Redis when REDIS_URL is set)
+    headers.init_headers(app)  # security headers and no-store on every response
     app.json.ensure_ascii = False  # Chinese stays readable in JSON
     register_public(app)
     register_context(app)
+    permission_cache.init_menu_cache(app)  # the navbar menu rendered once per set of visible menus
     guard_actions(app)
     register_error_pages(app)
     cli.init_app(app)
+    tasks.init_app(app)  # background jobs on Huey: inline under TESTING, a worker otherwise
+    if hops := app.config.get("TRUSTED_PROXIES"):  # behind nginx: the client's address and scheme, not the proxy's
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
 
 

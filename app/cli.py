@@ -136,7 +136,29 @@ def restore_command(source: str) -> None:
     click.echo(f"restored from {source}; the database before the restore is kept as {kept}")
 
 
+exports_group = click.Group("exports", help="Background ledger exports (the worker: huey_consumer app.tasks.huey).")
+
+
+@exports_group.command("cleanup")
+def exports_cleanup_command() -> None:
+    """Delete export files older than EXPORT_TTL_DAYS (the jobs are kept, marked expired) and stray files."""
+    from app.services.exports import cleanup_exports
+
+    report = cleanup_exports()
+    click.echo(f"{report.expired} exports expired; {report.files} files removed")
+
+
+@exports_group.command("reclaim")
+def exports_reclaim_command() -> None:
+    """Queue again the jobs whose worker stopped (the worker also does this every minute)."""
+    from app.tasks import reclaim_stalled
+
+    again = reclaim_stalled()
+    click.echo(f"{len(again)} jobs queued again")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(exports_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(ledger_group)

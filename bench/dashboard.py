@@ -423,7 +423,7 @@ def measure(db_path: str, repeat: int) -> tuple[int, list[dict[str, Any]]]:
         items = db.session.scalar(select(func.count(CaseItem.id))) or 0
         client = app.test_client()
         for username, label in USERS:
-            client.get("/logout/")
+            client.post("/logout/")
             assert client.post("/login/", data={"username": username, "password": PASSWORD}).status_code == 302
             response = client.get("/")  # warm: translations, templates, the login's caches
             assert response.status_code == 200 and f'data-board="{label}"' in response.get_data(as_text=True), label

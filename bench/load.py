@@ -1,14 +1,22 @@
 """Load and concurrency benchmark: gunicorn on PostgreSQL with the 20,000-case data set.
 
-    python bench/load.py [--cases 20000] [--users 16] [--seconds 60] [--workers 4]
+    python bench/load.py [--cases 20000] [--users 16] [--seconds 60] [--workers 4] [--instances 1]
+                         [--redis redis://127.0.0.1:6379/2]
                          [--database postgresql+psycopg://postgres@127.0.0.1:5432/bench_load]
 
 Half the users are liaisons of one department (达拉特旗水利局) moving the same items at once
 (accept, review, approve, ask for supplement, resubmit — with the version they read); the other half
 are agents reading the case list, the item list and their queue. Prints throughput, p50/p95 latency,
 errors, conflicts, and checks for lost updates: every move the server confirmed must be in the case
-timeline, and none that it refused. Ends with one line:
-    load users=… requests=… rps=… p50_ms=… p95_ms=… errors=… conflicts=… confirmed=… lost=…
+timeline, and none that it refused.
+
+With --instances N, N gunicorn instances (each with --workers workers) serve on N ports as N app servers
+behind a round-robin proxy would, with no sticky sessions: every user sends each request to the next
+instance. They share only the database, Redis (--redis: sessions, rate limits and the job queue; without
+it sessions are in the database and the queue is a SQLite file) and one export folder. Then one user
+starts a background ledger export on one instance, follows it on the others (a Huey worker runs it) and
+downloads it from another. Ends with one line:
+    load users=… requests=… rps=… p50_ms=… p95_ms=… errors=… conflicts=… confirmed=… lost=… instances=… export=…
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -108,17 +117,32 @@ def prepare(url: str, n_cases: int, n_liaisons: int, n_agents: int) -> None:
 
 
 class Browser:
-    """One user's session over plain HTTP: cookies, CSRF tokens, timings."""
+    """One user's session over plain HTTP: cookies, CSRF tokens, timings; each request to the next instance."""
 
-    def __init__(self, base: str, stats: dict) -> None:
-        self.base, self.stats = base, stats
+    def __init__(self, bases: list[str], stats: dict, first: int = 0) -> None:
+        self.bases, self.stats, self.turn = bases, stats, first
+        # Cookies do not tell ports apart: one jar serves the user on every instance, as behind one proxy.
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def next_base(self) -> str:
+        base = self.bases[self.turn % len(self.bases)]
+        self.turn += 1
+        return base
+
+    def fetch(self, path: str) -> tuple[int, bytes]:
+        """A download: its status and bytes (no timing)."""
+        try:
+            with self.opener.open(self.next_base() + path, timeout=120) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            error.close()
+            return error.code, b""
 
     def request(self, path: str, data: dict | None = None) -> str:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         start = time.perf_counter()
         try:
-            with self.opener.open(self.base + path, data=body, timeout=60) as response:
+            with self.opener.open(self.next_base() + path, data=body, timeout=60) as response:
                 page = response.read().decode("utf-8", "replace")
         except urllib.error.HTTPError as error:
             page = ""
@@ -140,9 +164,9 @@ class Browser:
         self.request("/login/", {"username": username, "password": PASSWORD, "csrf_token": self.token(page)})
 
 
-def liaison(base: str, username: str, items: list[tuple[int, int]], stop: float, stats: dict) -> None:
+def liaison(bases: list[str], username: str, items: list[tuple[int, int]], stop: float, stats: dict, k: int) -> None:
     """Open a case page, read an item's version and next steps, take one — as fast as the server allows."""
-    user = Browser(base, stats)
+    user = Browser(bases, stats, k)
     user.login(username)
     rng = random.Random(username)
     while time.monotonic() < stop:
@@ -153,7 +177,8 @@ def liaison(base: str, username: str, items: list[tuple[int, int]], stop: float,
         row = re.search(rf'data-item="{item_id}">(.*?)</tr>', page, re.S)
         if not row:
             continue
-        version = re.search(r'name="version" value="(\d+)"', row.group(1))
+        # The step buttons carry the item's version (one shared form per page); older pages had it in a field.
+        version = re.search(r'(?:name="version" value|data-version)="(\d+)"', row.group(1))
         actions = [a for a in re.findall(r'data-action="(\w+)"', row.group(1)) if a not in ("reject", "withdraw")]
         if not version or not actions:
             continue
@@ -176,8 +201,8 @@ def liaison(base: str, username: str, items: list[tuple[int, int]], stop: float,
                 stats["refused"] += 1
 
 
-def agent(base: str, username: str, stop: float, stats: dict) -> None:
-    user = Browser(base, stats)
+def agent(bases: list[str], username: str, stop: float, stats: dict, k: int) -> None:
+    user = Browser(bases, stats, k)
     user.login(username)
     pages = ["/caselist/list/", "/caseitems/list/", "/queue/cases", "/caselist/list/?psize_CaseView=100"]
     rng = random.Random(username)
@@ -190,7 +215,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=20000)
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers per instance")
+    parser.add_argument("--instances", type=int, default=1, help="app servers, each request to the next one")
+    parser.add_argument("--redis", default=None, help="REDIS_URL shared by the instances (e.g. …/2)")
     parser.add_argument("--database", default="postgresql+psycopg://postgres@127.0.0.1:5432/bench_load")
     args = parser.parse_args()
     if args.database.startswith("postgresql"):
@@ -219,45 +246,38 @@ def main() -> None:
             )
         ]
         events_before = conn.execute(text("SELECT count(*) FROM case_event WHERE item_id IS NOT NULL")).scalar()
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": args.database, "SECRET_KEY": "load-secret"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            str(args.workers),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "120",
-            "app:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    shared = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    env = _shared_env(args, shared)
+    ports = [_free_port() for _ in range(args.instances)]
+    servers = [_gunicorn(port, args.workers, env, shared / f"gunicorn-{port}.log") for port in ports]
+    worker = None
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        _wait(base)
+        for base in bases:
+            _wait(base)
         stats = {"latencies": [], "errors": 0, "confirmed": 0, "conflicts": 0, "refused": 0, "lock": threading.Lock()}
         stop = time.monotonic() + args.seconds
         threads = [
-            threading.Thread(target=liaison, args=(base, f"load_liaison_{k}", item_ids, stop, stats))
+            threading.Thread(target=liaison, args=(bases, f"load_liaison_{k}", item_ids, stop, stats, k))
             for k in range(liaisons)
         ]
-        threads += [threading.Thread(target=agent, args=(base, f"load_agent_{k}", stop, stats)) for k in range(agents)]
+        threads += [
+            threading.Thread(target=agent, args=(bases, f"load_agent_{k}", stop, stats, k)) for k in range(agents)
+        ]
         began = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - began
+        worker = _consumer(env, shared / "worker.log")
+        export = _export_across(bases, stats)
     finally:
-        server.terminate()
-        server.wait(30)
+        for process in [*servers, worker]:
+            if process is not None:
+                process.terminate()
+                process.wait(30)
+        _clean_redis(env)
     with engine.connect() as conn:
         events_after = conn.execute(
             text("SELECT count(*) FROM case_event WHERE item_id IS NOT NULL AND action <> 'start'")
@@ -269,17 +289,123 @@ def main() -> None:
     lost = abs(moved - stats["confirmed"])
     print(
         f"{len(latencies)} requests in {elapsed:.0f} s by {args.users} users ({liaisons} liaisons on the same "
-        f"{len(item_ids)} items, {agents} agents reading lists), {args.workers} gunicorn workers"
+        f"{len(item_ids)} items, {agents} agents reading lists), {args.instances} instance(s) of "
+        f"{args.workers} gunicorn workers, sessions and queue in {'Redis' if args.redis else 'the database'}"
     )
     print(
         f"moves confirmed {stats['confirmed']}, refused as conflicts {stats['conflicts']}, other refusals "
         f"{stats['refused']}; timeline entries added {moved}"
     )
+    print(f"background export: {export}")
     print(
         f"load users={args.users} requests={len(latencies)} rps={len(latencies) / elapsed:.1f} p50_ms={p50:.0f} "
         f"p95_ms={p95:.0f} errors={stats['errors']} conflicts={stats['conflicts']} confirmed={stats['confirmed']} "
-        f"lost={lost}"
+        f"lost={lost} instances={args.instances} export={export.split()[0]}"
     )
+
+
+def _shared_env(args: argparse.Namespace, shared: Path) -> dict[str, str]:
+    """What every instance and the worker share: database, secret, Redis or a queue file, the export folder."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database,
+        "SECRET_KEY": "load-secret",
+        "INSTANCE_DIR": str(shared / "instance"),
+        "EXPORT_DIR": str(shared / "exports"),
+        "HUEY_SQLITE_PATH": str(shared / "huey.db"),
+        "HUEY_NAME": "bench-load",
+        "REDIS_URL": args.redis or "",
+        "SESSION_KEY_PREFIX": "bench-load:session:",  # what the run leaves in Redis is removed at its end
+        "RATELIMIT_KEY_PREFIX": "bench-load",
+        "LEDGER_BACKGROUND_ROWS": "1",  # the one export of the run goes through the queue
+    }
+    return env
+
+
+def _gunicorn(port: int, workers: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                "120",
+                "app:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _consumer(env: dict[str, str], log: Path) -> subprocess.Popen:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [str(Path(sys.executable).with_name("huey_consumer")), "app.tasks.huey", "-w", "1", "-k", "thread"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _export_across(bases: list[str], stats: dict) -> str:
+    """Start a background ledger export on one instance, follow it and download it on the others."""
+    user = Browser(bases, stats)
+    user.login("load_agent_0")
+    began = time.perf_counter()
+    with user.opener.open(user.next_base() + "/caselist/ledger", timeout=120) as response:
+        started_on, job_url = response.url.split("/ledger/jobs/")[0], urllib.parse.urlsplit(response.url).path
+        response.read()
+    if "/ledger/jobs/" not in job_url:
+        return "failed (the export did not start in the background)"
+    seen_on: set[str] = set()
+    status = ""
+    while time.perf_counter() - began < 600:
+        base = user.bases[user.turn % len(user.bases)]
+        page = user.request(job_url)
+        found = re.search(r'data-status="(\w+)"', page)
+        status = found.group(1) if found else "?"
+        seen_on.add(base)
+        if status in ("done", "failed"):
+            break
+        time.sleep(0.5)
+    if status != "done":
+        return f"failed (status {status})"
+    downloads = {}
+    for _ in bases:
+        base = user.bases[user.turn % len(user.bases)]
+        code, data = user.fetch(job_url + "/download")
+        downloads[base] = (code, len(data), data[:2] == b"PK")
+    if not all(code == 200 and is_zip for code, _, is_zip in downloads.values()):
+        return f"failed (downloads {downloads})"
+    size = next(iter(downloads.values()))[1]
+    return (
+        f"ok in {time.perf_counter() - began:.1f} s: started on {started_on}, followed on {len(seen_on)} "
+        f"instance(s), the {size // 1024} KB file downloaded from each of {len(downloads)}"
+    )
+
+
+def _clean_redis(env: dict[str, str]) -> None:
+    """Leave nothing of the run in Redis: its job queue, sessions and rate-limit counters (by their prefixes)."""
+    if env["REDIS_URL"]:
+        from types import SimpleNamespace
+
+        import redis
+
+        from app.tasks import make_huey
+
+        make_huey(SimpleNamespace(REDIS_URL=env["REDIS_URL"], HUEY_NAME=env["HUEY_NAME"])).storage.flush_all()
+        client = redis.Redis.from_url(env["REDIS_URL"])
+        for key in client.scan_iter(match="*bench-load*"):
+            client.delete(key)
+        client.close()
 
 
 def _free_port() -> int:

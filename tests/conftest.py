@@ -142,7 +142,7 @@ def login(client: FlaskClient) -> Callable[[str], FlaskClient]:
     """Log the test client in as a demo user (admin, agent, dlt_liaison_water, …)."""
 
     def log_in(username: str, password: str = PASSWORD) -> FlaskClient:
-        client.get("/logout/")
+        client.post("/logout/")  # signing out is a POST (CSRF is off in these tests)
         response = client.post("/login/", data={"username": username, "password": password})
         assert response.status_code == 302, f"login of {username} failed"
         return client

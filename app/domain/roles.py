@@ -275,7 +275,5 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "LocaleView.index",
         "UtilView.back",
         "HomeView.index",
-        "SecurityApi.login",
-        "SecurityApi.refresh",
     }
 )

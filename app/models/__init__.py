@@ -29,6 +29,7 @@ from app.models.coordination import (
 )
 from app.models.followup import CaseLink, Lead, LeadItem, LeadTask, TypicalCase, TypicalCaseVersion
 from app.models.org import Department, Region, Staff
+from app.models.security import ServerSession, SignInFailure
 
 __all__ = [
     "AssessmentWeights",
@@ -57,6 +58,8 @@ __all__ = [
     "Region",
     "ReviewParticipant",
     "ReviewSubject",
+    "ServerSession",
+    "SignInFailure",
     "Staff",
     "StepLimit",
     "TrainingAttendance",

@@ -276,6 +276,13 @@ class ExportJob(Model):
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # What a worker needs to run (or re-run) the job: the list it came from, that list's filter arguments
+    # and the language; how many workers have taken it, and when the one running it last showed it was alive.
+    source: Mapped[str] = mapped_column(String(40), default="")
+    params: Mapped[str] = mapped_column(Text, default="")
+    locale: Mapped[str] = mapped_column(String(8), default="zh")
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class MonthlyReport(Model):

@@ -12,14 +12,18 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import case as sql_case
+from sqlalchemy.orm import joinedload, selectinload
 
+from app.domain import visibility
 from app.domain.codes import validate_credit_code, validate_project_code
 from app.domain.engine import Step, actions_for
 from app.domain.enums import RoleName
 from app.domain.errors import N_, Forbidden, NotFound, ValidationError
 from app.domain.lights import urgency_key
+from app.domain.urgency import case_deadline, item_deadline
 from app.domain.workflow import (
     ACTION_LABELS,
     CASE_TRANSITIONS,
@@ -28,6 +32,7 @@ from app.domain.workflow import (
     NEED_CHECKS,
     OPEN_CASE_VALUES,
     OPEN_ITEM_VALUES,
+    PAUSED_ITEM_VALUES,
     PLAN_CASE_VALUES,
     CaseState,
     Channel,
@@ -36,14 +41,15 @@ from app.domain.workflow import (
     Transition,
 )
 from app.extensions import db
-from app.models import Case, CaseEvent, CaseItem, CatalogItem, Enterprise, Project, Region, Staff
+from app.models import Case, CaseEvent, CaseItem, CatalogItem, Decision, Enterprise, Project, Region, Staff
 from app.services import engine, leads
 from app.services.clock import today
 from app.services.deadlines import Deadlines
 from app.services.engine import check_date, check_version, committing, record_event, touch
-from app.services.lights import light_book
+from app.services.lights import LightBook, light_book
 from app.services.scope import role_names, visible_region_ids
 from app.services.uow import transaction
+from app.services.urgency import item_deadline_sql
 
 
 class InvalidTransition(ValidationError):
@@ -57,8 +63,8 @@ class InvalidItemTransition(ValidationError):
 # --- access ----------------------------------------------------------------------------------------------
 
 
-def _load_case(case_id: int, actor: Staff) -> Case:
-    case = db.session.get(Case, case_id)
+def _load_case(case_id: int, actor: Staff, options: tuple[Any, ...] = ()) -> Case:
+    case = db.session.get(Case, case_id, options=options)
     if case is None or case.region_id not in visible_region_ids(actor):
         raise NotFound()
     return case
@@ -305,14 +311,12 @@ def _project_for(region_id: int, company: Enterprise, values: dict[str, Any], ac
 
 
 def project_cases(project_id: int, actor: Staff) -> list[Case]:
-    """Every case of a project in the actor's scope, newest first (a project applied for again)."""
-    return list(
-        db.session.scalars(
-            select(Case)
-            .where(Case.project_id == project_id, Case.region_id.in_(visible_region_ids(actor)))
-            .order_by(Case.applied_on.desc(), Case.id.desc())
-        )
-    )
+    """Every case of a project in the actor's scope, newest first (a liaison's: those with an item of theirs)."""
+    query = select(Case).where(Case.project_id == project_id, Case.region_id.in_(visible_region_ids(actor)))
+    if _is_liaison_only(actor):
+        theirs = select(CaseItem.id).where(CaseItem.case_id == Case.id, CaseItem.department_id == actor.department_id)
+        query = query.where(theirs.exists())
+    return list(db.session.scalars(query.order_by(Case.applied_on.desc(), Case.id.desc())))
 
 
 def submitted_as(case: Case) -> dict[str, Any]:
@@ -459,10 +463,8 @@ def plan_schedule(
 
 
 def _schedule_summary(case: Case) -> str:
-    return "; ".join(
-        f"{item.name}: {item.planned_filing_on.isoformat() if item.planned_filing_on else '-'}"
-        for item in case.items
-        if item.state != ItemState.WITHDRAWN.value
+    return visibility.plan_summary(
+        (item.name, item.planned_filing_on) for item in case.items if item.state != ItemState.WITHDRAWN.value
     )[:4000]
 
 
@@ -599,19 +601,85 @@ def resubmit_item(item_id: int, actor: Staff, on: dt.date | None = None, **kw: A
 # --- reading ----------------------------------------------------------------------------------------------
 
 
-def timeline(case_id: int, actor: Staff) -> list[CaseEvent]:
-    """The case's events, oldest first (a liaison sees the case's own events and their items' only)."""
-    case = _load_case(case_id, actor)
-    query = select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)
+def timeline(case_id: int, actor: Staff) -> list[Any]:
+    """The case's events, oldest first; a liaison reads them in the scope of their lists (`_liaison_timeline`)."""
+    case = case_for(case_id, actor)
+    query = (
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id)
+        .options(selectinload(CaseEvent.actor), selectinload(CaseEvent.item))
+        .order_by(CaseEvent.at, CaseEvent.id)
+    )
     events = list(db.session.scalars(query))
     if _is_liaison_only(actor):
-        mine = {i.id for i in case.items if i.department_id == actor.department_id}
-        events = [e for e in events if e.item_id is None or e.item_id in mine]
+        return _liaison_timeline(case, events, actor)
     return events
 
 
+class ReadEvent:
+    """A timeline entry as one reader sees it: the event itself, with the note they may read."""
+
+    def __init__(self, event: CaseEvent, note: str) -> None:
+        self.event, self.note = event, note
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.event, name)
+
+
+def _liaison_timeline(case: Case, events: list[CaseEvent], actor: Staff) -> list[ReadEvent]:
+    """Their items' and their decisions' entries and the case's own; no note naming another department's item."""
+    mine = {i.id for i in case.items if i.department_id == actor.department_id}
+    own = {i.name for i in case.items if i.id in mine}
+    others = {i.name for i in case.items if i.id not in mine}
+    decisions = set(
+        db.session.scalars(
+            select(Decision.id).where(Decision.case_id == case.id, Decision.department_id == actor.department_id)
+        )
+    )
+    shown = []
+    for event in events:
+        if event.subject_type == "item":
+            keep = event.item_id in mine
+        elif event.subject_type == "decision":
+            keep = event.subject_id in decisions
+        else:
+            keep = event.subject_type == "case" and event.action not in visibility.HIDDEN_CASE_ACTIONS
+        if keep:
+            shown.append(ReadEvent(event, visibility.liaison_note(event.action, event.note, own, others)))
+    return shown
+
+
+def note_for(case: Case, actor: Staff, note: str | None) -> str:
+    """A case-level text (a close reason, an evaluation's comments) as the actor may read it."""
+    if not note or not _is_liaison_only(actor):
+        return note or ""
+    own = [i.name for i in case.items if i.department_id == actor.department_id]
+    others = [i.name for i in case.items if i.department_id != actor.department_id]
+    return visibility.liaison_note("", note, own, others)
+
+
+def region_agents(region_id: int) -> list[Staff]:
+    """The active agents of a region (who may run its cases), in one query."""
+    query = (
+        select(Staff)
+        .join(Staff.roles)
+        .where(Staff.region_id == region_id, Staff.active.is_(True), Role.name == RoleName.AGENT.value)
+    )
+    return list(db.session.scalars(query.order_by(Staff.id)))
+
+
+_CASE_PAGE = (
+    joinedload(Case.region),
+    joinedload(Case.agent),
+    joinedload(Case.evaluation),
+    joinedload(Case.project).joinedload(Project.enterprise),
+    selectinload(Case.items).selectinload(CaseItem.department),
+)
+
+
 def case_for(case_id: int, actor: Staff) -> Case:
-    case = _load_case(case_id, actor)
+    """The case for its page: with what the page shows of it (three queries, not one per item or panel)."""
+    case = _load_case(case_id, actor, _CASE_PAGE)
     if not can_open_case(case, actor):
         raise NotFound()
     return case
@@ -737,50 +805,113 @@ class QueueRow:
     actions: list[Transition]
 
 
-def department_queue(actor: Staff) -> list[QueueRow]:
-    """A liaison's landing page: their department's open items of cases under way, most urgent first."""
+class Queue(list[QueueRow]):
+    """The first rows of a work queue, most urgent first, and how many it holds in all."""
+
+    def __init__(self, rows: list[QueueRow], total: int) -> None:
+        super().__init__(rows)
+        self.total = total
+
+
+def department_queue(actor: Staff, limit: int | None = None, book: LightBook | None = None) -> Queue:
+    """A liaison's landing page: their department's open items of cases under way, most urgent first.
+
+    Ranked in SQL, only the first `limit` rows read (as plain columns: what a row shows, the case's project
+    and applicant as submitted, as the lists show them). An item's light only worsens as its deadline nears,
+    so "red, yellow, green, then paused, then no deadline; the earliest deadline first" is an ORDER BY on
+    (paused, no deadline, deadline) with the light book's own deadline rule (`item_deadline_sql`).
+    """
     if actor.department_id is None:
-        return []
-    query = (
-        select(CaseItem)
-        .join(Case, CaseItem.case_id == Case.id)
-        .where(
-            CaseItem.department_id == actor.department_id,
-            Case.region_id.in_(visible_region_ids(actor)),
-            CaseItem.state.in_(OPEN_ITEM_VALUES),
-            Case.state.in_([CaseState.PLANNED.value, CaseState.IN_PROGRESS.value]),
-        )
-        .options(selectinload(CaseItem.case).selectinload(Case.project).selectinload(Project.enterprise))
+        return Queue([], 0)
+    scope = and_(
+        CaseItem.department_id == actor.department_id,
+        Case.region_id.in_(visible_region_ids(actor)),
+        CaseItem.state.in_(OPEN_ITEM_VALUES),
+        Case.state.in_([CaseState.PLANNED.value, CaseState.IN_PROGRESS.value]),
     )
-    book = light_book()
+    deadline = item_deadline_sql()
+    paused = CaseItem.state.in_(sorted(PAUSED_ITEM_VALUES))
+    query = (
+        select(
+            CaseItem.id,
+            CaseItem.case_id,
+            Case.number.label("case_number"),
+            Case.project_name,
+            Case.enterprise_name,
+            CaseItem.name,
+            CaseItem.state,
+            CaseItem.version,
+            CaseItem.planned_filing_on,
+            CaseItem.due_on,
+            CaseItem.allows_incomplete,
+            CaseItem.allows_commitment,
+        )
+        .join(Case, CaseItem.case_id == Case.id)
+        .where(scope)
+        .order_by(sql_case((paused, 1), (deadline.is_(None), 2), else_=0), deadline.is_(None), deadline, CaseItem.id)
+        .limit(limit)
+    )
+    book = book or light_book()
     roles = role_names(actor)
     rows = [
-        QueueRow(item, book.item(item), book.deadline(item), actions_for(ITEM_TRANSITIONS, item.state, roles))
-        for item in db.session.scalars(query)
-    ]
-    rows.sort(key=lambda row: urgency_key(row.light, row.deadline))
-    return rows
-
-
-def agent_queue(actor: Staff) -> list[QueueRow]:
-    """An agent's landing page: open cases they run, plus new applications nobody took yet, most urgent first."""
-    query = (
-        select(Case)
-        .where(
-            Case.region_id.in_(visible_region_ids(actor)),
-            Case.state.in_(OPEN_CASE_VALUES),
-            # Their own cases, and new applications nobody has taken (accepting names the agent).
-            or_(Case.agent_id == actor.id, and_(Case.agent_id.is_(None), Case.state == CaseState.SUBMITTED.value)),
+        QueueRow(
+            row,
+            book.item_values(row.state, row.planned_filing_on, row.due_on),
+            item_deadline(row.state, row.planned_filing_on, row.due_on),
+            actions_for(ITEM_TRANSITIONS, row.state, roles),
         )
-        .options(selectinload(Case.items), selectinload(Case.project).selectinload(Project.enterprise))
+        for row in db.session.execute(query)
+    ]
+    if limit is None or len(rows) < limit:
+        return Queue(rows, len(rows))
+    total = select(func.count(CaseItem.id)).join(Case, CaseItem.case_id == Case.id).where(scope)
+    return Queue(rows, db.session.scalar(total) or 0)
+
+
+def agent_queue(actor: Staff, limit: int | None = None, book: LightBook | None = None) -> Queue:
+    """An agent's landing page: open cases they run, plus new applications nobody took yet, most urgent first.
+
+    Read as plain columns like `department_queue`: the cases, then their items' states and dates (two queries).
+    """
+    scope = and_(
+        Case.region_id.in_(visible_region_ids(actor)),
+        Case.state.in_(OPEN_CASE_VALUES),
+        # Their own cases, and new applications nobody has taken (accepting names the agent).
+        or_(Case.agent_id == actor.id, and_(Case.agent_id.is_(None), Case.state == CaseState.SUBMITTED.value)),
     )
-    book = light_book()
-    roles = role_names(actor)
-    rows = []
-    for case in db.session.scalars(query):
+    cases = db.session.execute(
+        select(
+            Case.id,
+            Case.number,
+            Case.state,
+            Case.agent_id,
+            Case.version,
+            Case.project_name,
+            Case.enterprise_name,
+            Case.step_due_on,
+            Case.planned_end,
+        ).where(scope)
+    ).all()
+    items: dict[int, list[tuple[str, dt.date | None, dt.date | None]]] = {case.id: [] for case in cases}
+    item_rows = select(CaseItem.case_id, CaseItem.state, CaseItem.planned_filing_on, CaseItem.due_on).where(
+        CaseItem.case_id.in_(select(Case.id).where(scope))
+    )
+    for case_id, *values in db.session.execute(item_rows):
+        if case_id in items:
+            items[case_id].append(tuple(values))
+    book = book or light_book()
+    ranked = []
+    for case in cases:
+        light = book.case_values(case.state, case.step_due_on, case.planned_end, items[case.id])
         # The earliest of the case's own deadline (accept, sign, plan, planned end) and its open items'.
-        deadlines = [d for d in (book.deadline(i) for i in case.items) if d] + [book.case_deadline(case)]
+        deadlines = [item_deadline(*values) for values in items[case.id]]
+        deadlines.append(case_deadline(case.state, case.step_due_on, case.planned_end))
         deadline = min((d for d in deadlines if d), default=None)
-        rows.append(QueueRow(case, book.case(case), deadline, actions_for(CASE_TRANSITIONS, case.state, roles)))
-    rows.sort(key=lambda row: urgency_key(row.light, row.deadline))
-    return rows
+        ranked.append(((*urgency_key(light, deadline), case.id), case, light, deadline))
+    ranked.sort(key=lambda entry: entry[0])  # red, yellow, green, paused, none; the earliest deadline first
+    roles = role_names(actor)
+    rows = [
+        QueueRow(case, light, deadline, actions_for(CASE_TRANSITIONS, case.state, roles))
+        for _, case, light, deadline in ranked[:limit]
+    ]
+    return Queue(rows, len(ranked))

@@ -450,6 +450,8 @@ def for_case(case: Case, actor: Staff) -> CaseCoordination:
     )
     decisions = list(db.session.scalars(select(Decision).where(Decision.case_id == case.id).order_by(Decision.id)))
     if _is_liaison_only(actor):
+        # Like load_review: a liaison sees the meetings their department took part in.
+        reviews = [r for r in reviews if actor.department_id in {p.department_id for p in r.participants}]
         decisions = [d for d in decisions if d.department_id == actor.department_id]
     escalations = (
         []

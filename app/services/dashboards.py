@@ -578,9 +578,25 @@ class Todo:
         return self.overdue + self.week + self.decisions
 
 
+# Every page's navbar asks for the count: its query is built once per user and day, then reused (building
+# the SQL expression cost more than running it). The key holds all it depends on; a new day starts afresh.
+_TODO_QUERIES: dict[tuple[Board, Scope, dt.date], Any] = {}
+TODO_QUERIES_KEPT = 512
+
+
 def todo(scope: Scope, board: Board) -> Todo:
     """Overdue + due by Sunday + open decisions, in one query: an agent's own cases (and decisions about
     them), a liaison's department's items and decisions, a supervisor's (or admin's) cases in scope."""
+    key = (board, scope, today())
+    query = _TODO_QUERIES.get(key)
+    if query is None:
+        if len(_TODO_QUERIES) >= TODO_QUERIES_KEPT:
+            _TODO_QUERIES.clear()
+        query = _TODO_QUERIES[key] = _todo_query(scope, board)
+    return Todo(*(int(n or 0) for n in db.session.execute(query).one()))
+
+
+def _todo_query(scope: Scope, board: Board) -> Any:
     open_decision = Decision.state == DecisionState.OPEN.value
     if board is Board.LIAISON:
 
@@ -603,5 +619,4 @@ def todo(scope: Scope, board: Board) -> Todo:
             decisions = _count(Decision.id, open_decision, Decision.case_id.in_(select(Case.id).where(cases)))
         else:
             decisions = _count(Decision.id, _decisions(scope), open_decision)
-    row = db.session.execute(select(counted(Figure.OVERDUE), counted(Figure.WEEK), decisions)).one()
-    return Todo(*(int(n or 0) for n in row))
+    return select(counted(Figure.OVERDUE), counted(Figure.WEEK), decisions)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import xlsxwriter
@@ -347,11 +348,41 @@ def write_ledger(
     max_rows: int = EXCEL_MAX_ROWS,
     progress: Callable[[int], None] | None = None,
     capture: dict[str, list[tuple[Any, ...]]] | None = None,
+    progress_every: int = 5000,
+    tmpdir: str | None = None,
 ) -> LedgerStats:
     """Write the whole ledger workbook to `out` (a path or a binary file object).
 
-    `capture`, for the benchmark only, collects every row written per sheet (it costs memory).
+    `capture`, for the benchmark only, collects every row written per sheet (it costs memory). `progress` is
+    called every `progress_every` item rows; the writer's temporary files go to `tmpdir` (default: the system's).
     """
+    options = {"constant_memory": True, "in_memory": False, "strings_to_numbers": False}
+    workbook = xlsxwriter.Workbook(out, {**options, "tmpdir": tmpdir} if tmpdir else options)
+    try:
+        return _fill_ledger(workbook, scope, english, max_rows, progress, capture, progress_every)
+    except BaseException:
+        _discard(workbook)
+        raise
+
+
+def _discard(workbook: xlsxwriter.Workbook) -> None:
+    """Close and delete the temporary files of a workbook abandoned half-way (one per sheet in constant memory)."""
+    for worksheet in workbook.worksheets():
+        if worksheet.row_data_fh is not None and not worksheet.row_data_fh.closed:
+            worksheet.row_data_fh.close()
+        if worksheet.row_data_filename:
+            Path(worksheet.row_data_filename).unlink(missing_ok=True)
+
+
+def _fill_ledger(
+    workbook: xlsxwriter.Workbook,
+    scope: LedgerScope,
+    english: bool,
+    max_rows: int,
+    progress: Callable[[int], None] | None,
+    capture: dict[str, list[tuple[Any, ...]]] | None,
+    progress_every: int,
+) -> LedgerStats:
     on = today()
     calendar = work_calendar()
     book = LightBook(calendar, on, _yellow_days())
@@ -359,7 +390,6 @@ def write_ledger(
     labels = _labels(english)
     period = _period_text(scope, english)
     stats = LedgerStats()
-    workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": False, "strings_to_numbers": False})
     formats, headers = cell_formats(workbook)
 
     def sheet(spec: SheetSpec) -> SheetWriter:
@@ -454,7 +484,7 @@ def write_ledger(
         if kind is not None:
             overdue_sheet.append((*values[:-1], labels["overdue"][kind.value]), Light.RED)
             stats.overdue += 1
-        if progress is not None and stats.items % 5000 == 0:
+        if progress is not None and stats.items % progress_every == 0:
             progress(stats.items)
     flush_case()
     for writer in (cases_sheet, items_sheet, overdue_sheet):

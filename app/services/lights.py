@@ -37,10 +37,21 @@ class LightBook:
 
     def case(self, case: Case) -> Light:
         """The most urgent of the case's own deadline (agency step or planned end) and its items'."""
-        if case.state not in OPEN_CASE_VALUES:
+        items = [(item.state, item.planned_filing_on, item.due_on) for item in case.items]
+        return self.case_values(case.state, case.step_due_on, case.planned_end, items)
+
+    def case_values(
+        self,
+        state: str,
+        step_due_on: dt.date | None,
+        planned_end: dt.date | None,
+        items: list[tuple[str, dt.date | None, dt.date | None]],
+    ) -> Light:
+        """A case's light from its raw columns and its items' (state, planned filing, due date)."""
+        if state not in OPEN_CASE_VALUES:
             return Light.NONE
-        lights = [self.item(item) for item in case.items]
-        lights.append(self.light(self.case_deadline(case)))
+        lights = [self.item_values(*item) for item in items]
+        lights.append(self.light(case_deadline(state, step_due_on, planned_end)))
         return worst(lights)
 
     def deadline(self, item: CaseItem) -> dt.date | None:

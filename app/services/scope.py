@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+from flask import has_request_context, request
 from sqlalchemy import select
 
 from app.domain.enums import RegionLevel, RoleName
@@ -34,9 +36,21 @@ def _descendants(root_id: int, edges: Iterable[tuple[int, int | None]]) -> set[i
     return found
 
 
+_EDGES_KEY = "bangninban.region_edges"
+
+
+def _region_edges() -> list[Any]:
+    """The region tree as (id, parent) pairs, read once per request: a page checks its scope many times."""
+    if not has_request_context():
+        return list(db.session.execute(select(Region.id, Region.parent_id)).all())
+    if _EDGES_KEY not in request.environ:
+        request.environ[_EDGES_KEY] = list(db.session.execute(select(Region.id, Region.parent_id)).all())
+    return request.environ[_EDGES_KEY]
+
+
 def visible_region_ids(actor: Staff | None) -> list[int]:
     """Admins see every region; a supervisor their region and those below it; other staff their own region."""
-    edges = db.session.execute(select(Region.id, Region.parent_id)).all()
+    edges = _region_edges()
     if is_admin(actor):
         return sorted(region_id for region_id, _ in edges)
     if actor is None or actor.region_id is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from app.domain.coordination import ACTION_LABELS as COORDINATION_LABELS
 from app.domain.coordination import DecisionState, EscalationState, ReviewState
 from app.domain.enums import LabelledEnum, RoleName, Stage
 from app.domain.errors import DomainError, NotFound
+from app.domain.exports import UNKNOWN_SOURCE, WORKER_LOST, ExportExpired, ExportNotReady, JobCannotRun
 from app.domain.leads import ACTION_LABELS as LEAD_LABELS
 from app.domain.leads import CASE_EVENT_LABELS as LEAD_CASE_LABELS
 from app.domain.leads import LeadState
@@ -41,6 +43,7 @@ from app.domain.typical import CASE_EVENT_LABELS as TYPICAL_CASE_LABELS
 from app.domain.typical import TypicalState
 from app.domain.workflow import (
     ACTION_LABELS,
+    CASE_TRANSITIONS,
     CaseState,
     Channel,
     ItemState,
@@ -53,11 +56,13 @@ from app.models import Case, CaseItem, CatalogItem, Enterprise, ExportJob, Proje
 from app.services import cases as case_service
 from app.services import coordination, leads, links, search, typical
 from app.services.clock import today
-from app.services.exports import job_file, job_for, start_job
+from app.services.exports import download_path, job_expired, job_expires_at, job_for
 from app.services.ledger import LedgerScope, count_rows, write_ledger
 from app.services.lights import LightBook, light_book
 from app.services.scope import role_names, sees_full_phones, visible_department_ids
 from app.services.search import WarningLevel
+from app.tasks import start_export
+from app.views import page_parts
 from app.views.base import (
     EagerInterface,
     ServiceModelView,
@@ -67,6 +72,7 @@ from app.views.base import (
     region_scope,
     scoped_regions,
 )
+from app.views.errors import render_error
 
 
 def phone(value: str | None) -> str:
@@ -80,11 +86,17 @@ def lights() -> LightBook:
     return g.light_book
 
 
+_BADGES: dict[tuple[str, Light], Markup] = {}  # one per language and light: a list shows hundreds
+
+
 def light_badge(light: Light) -> Markup:
-    css = {"red": "danger", "yellow": "warning", "green": "success", "paused": "default"}.get(light.value, "")
-    if not css:
-        return Markup("")
-    return Markup('<span class="label label-{} light-{}">{}</span>').format(css, light.value, gettext(light.label))
+    key = (str(get_locale()), light)
+    badge = _BADGES.get(key)
+    if badge is None:
+        css = {"red": "danger", "yellow": "warning", "green": "success", "paused": "default"}.get(light.value, "")
+        badge = Markup('<span class="label label-{} light-{}">{}</span>').format(css, light.value, gettext(light.label))
+        _BADGES[key] = badge if css else Markup("")
+    return _BADGES[key]
 
 
 def _label(enum: Any) -> Any:
@@ -158,26 +170,32 @@ class LedgerExportMixin:
     """Adds “export ledger” to a list: the list's current filters and the user's scope decide the rows."""
 
     ledger_filters_items = False
+    ledger_source = ""  # the name a background export keeps, to rebuild this list's rows in a worker
 
-    @expose("/ledger")
-    @has_access
-    @permission_name("ledger")
-    def ledger(self) -> Any:
-        get_filter_args(self._filters, disallow_if_not_in_search=False)
-        joined = self._filters.get_joined_filters(self._base_filters)
+    def ledger_scope(self) -> LedgerScope:
+        """The rows of this list as the request's filter arguments and the user's scope select them."""
+        filters = copy.copy(self._filters)  # FAB's filters are shared by the view: each call fills its own
+        get_filter_args(filters, disallow_if_not_in_search=False)
+        joined = filters.get_joined_filters(self._base_filters)
         ids = self.datamodel.apply_filters(self.datamodel.session.query(self.datamodel.obj.id), joined).statement
         user = actor()
-        scope = LedgerScope(
+        return LedgerScope(
             region_ids=scoped_regions(),
             title_region=user.region.name if user.region else gettext("All regions"),
             item_ids=ids if self.ledger_filters_items else None,
             case_ids=None if self.ledger_filters_items else ids,
         )
+
+    @expose("/ledger")
+    @has_access
+    @permission_name("ledger")
+    def ledger(self) -> Any:
+        scope = self.ledger_scope()
         english = str(get_locale()) == "en"
         name = f"ledger-{today().isoformat()}.xlsx"
         rows = count_rows(scope)
         if rows > current_app.config["LEDGER_BACKGROUND_ROWS"]:
-            job = start_job(scope, rows, name, english, user)
+            job = start_export(self.ledger_source, request.query_string.decode(), rows, name, english, actor())
             return redirect(url_for("LedgerJobView.job", token=job.token))
         buffer = io.BytesIO()
         write_ledger(buffer, scope, english=english, max_rows=current_app.config["LEDGER_MAX_ROWS"])
@@ -356,6 +374,7 @@ class CaseView(SearchableListMixin, LedgerExportMixin, ModelView):
     route_base = "/caselist"
     datamodel = EagerInterface(Case, eager=("region", "agent", "items"), order=("-applied_on", "-id"))
     base_permissions = ["can_list", "can_ledger"]
+    ledger_source = "cases"
     base_filters = region_scope()
     list_title = lazy_gettext("Cases")
     list_template = "cases/list.html"
@@ -428,6 +447,7 @@ class CaseItemView(SearchableListMixin, LedgerExportMixin, ModelView):
     datamodel = EagerInterface(CaseItem, eager=("case", "department"), order=("case_id", "position", "id"))
     base_permissions = ["can_list", "can_ledger"]
     ledger_filters_items = True
+    ledger_source = "items"
     list_template = "cases/item_list.html"
     base_filters = [*region_scope("case.region_id"), ["department_id", FilterInFunction, department_scope]]
     list_title = lazy_gettext("Case items")
@@ -702,20 +722,12 @@ class CasePageView(BaseView):
         access = links.read_only_access(case) if linked else case_service.case_access(case, user)
         catalog = []
         if access.can_add_items:
-            catalog = list(
-                db.session.scalars(
-                    select(CatalogItem)
-                    .where(CatalogItem.region_id == case.region_id, CatalogItem.retired_at.is_(None))
-                    .order_by(CatalogItem.seq)
-                )
-            )
-        agents = []
-        if access.can_assign_agent:
-            agents = [
-                s
-                for s in db.session.scalars(select(Staff).where(Staff.region_id == case.region_id, Staff.active))
-                if RoleName.AGENT.value in role_names(s)
-            ]
+            catalog = db.session.execute(  # the checkboxes need the id, number and name only
+                select(CatalogItem.id, CatalogItem.seq, CatalogItem.name)
+                .where(CatalogItem.region_id == case.region_id, CatalogItem.retired_at.is_(None))
+                .order_by(CatalogItem.seq)
+            ).all()
+        agents = case_service.region_agents(case.region_id) if access.can_assign_agent else []
         return self.render_template(
             "cases/page.html",
             title=case.number,
@@ -741,6 +753,8 @@ class CasePageView(BaseView):
             agents=agents,
             events=links.linked_timeline(case) if linked else case_service.timeline(case.id, user),
             submitted=case_service.submitted_as(case),
+            close_reason=case_service.note_for(case, user, case.close_reason),
+            evaluation_comments=case_service.note_for(case, user, case.evaluation.comments if case.evaluation else ""),
             other_cases=[c for c in case_service.project_cases(case.project_id, user) if c.id != case.id],
             coordination=coordination.for_case(case, user),
             links=links.for_case(case, user),
@@ -960,8 +974,34 @@ class CasePageView(BaseView):
             abort(404)
 
 
+def job_ledger_scope(job: ExportJob, owner: Staff) -> LedgerScope:
+    """A background export's rows, rebuilt in a worker: its list's saved filters, its owner's scope as it is now."""
+    views = current_app.appbuilder.baseviews
+    view = next((v for v in views if isinstance(v, LedgerExportMixin) and v.ledger_source == job.source), None)
+    if not job.source or view is None:
+        raise JobCannotRun(UNKNOWN_SOURCE)
+    with current_app.test_request_context(query_string=job.params):
+        g.user = owner
+        return view.ledger_scope()
+
+
+def job_problem(job: ExportJob) -> str:
+    """Why a job failed, in the reader's language."""
+    if job.error == WORKER_LOST:
+        return gettext(
+            "The export was tried %(tries)s times and each time its worker stopped before it finished. "
+            "Export the ledger again; if it happens again, tell the administrator.",
+            tries=job.tries,
+        )
+    # A domain error's message, or an unexpected error's text as it was (gettext("") would be the catalog header).
+    return gettext(job.error) if job.error else ""
+
+
+EXPORT_EXPIRED_PAGE = (lazy_gettext("The export has expired"), lazy_gettext(ExportExpired.template))
+
+
 class LedgerJobView(BaseView):
-    """A background ledger export: progress while it runs, the download when it is done."""
+    """A background ledger export: progress while it runs, the download when it is done, until it expires."""
 
     route_base = "/ledger"
     default_view = "job"
@@ -977,19 +1017,32 @@ class LedgerJobView(BaseView):
     @has_access
     def job(self, token: str) -> Any:
         job = self._job(token)
-        return self.render_template("cases/ledger_job.html", title=gettext("Ledger export"), job=job)
+        expired = job_expired(job)
+        return self.render_template(
+            "cases/ledger_job.html",
+            title=gettext("Ledger export"),
+            job=job,
+            status="expired" if expired else job.status,
+            expires_at=job_expires_at(job),
+            problem=job_problem(job) if job.status == "failed" else "",
+        )
 
     @expose("/jobs/<token>/download")
     @has_access
     def download(self, token: str) -> Any:
         job = self._job(token)
-        path = job_file(job)
-        if job.status != "done" or not path.exists():
+        try:
+            path = download_path(job)
+        except ExportExpired:
+            return render_error(410, EXPORT_EXPIRED_PAGE)
+        except ExportNotReady:
             abort(404)
         return send_file(path, as_attachment=True, download_name=job.file_name)
 
 
 QUEUE_ROWS = 200  # the most urgent first; the full lists are under 代办案件 and 案件事项
+# Case steps the agent queue links to the case page: naming the agent, choosing items, the schedule.
+ON_CASE_PAGE = frozenset(t.action for t in CASE_TRANSITIONS if {Need.AGENT, Need.ITEMS, Need.SCHEDULE} & set(t.needs))
 
 
 class WorkQueueView(BaseView):
@@ -1002,13 +1055,16 @@ class WorkQueueView(BaseView):
     @expose("/items")
     @has_access
     def items(self) -> Any:
-        rows = case_service.department_queue(actor())
         decisions = coordination.department_decisions(actor())
         return self.render_template(
             "cases/queue_items.html",
             title=gettext("My department's open items"),
-            rows=rows[:QUEUE_ROWS],
-            total=len(rows),
+            rows=case_service.department_queue(actor(), QUEUE_ROWS, lights()),
+            badges={light: light_badge(light) for light in Light},
+            item_states=page_parts.labels(ItemState),
+            case_url=page_parts.url_with_id("CasePageView.case", "case_id"),
+            item_steps=page_parts.steps_url("CasePageView.item", "item_id"),
+            chip=page_parts.StepChips(ACTION_LABELS),
             decisions=decisions,
             decision_actions={d.id: coordination.decision_actions(d, actor()) for d in decisions},
             decision_labels=COORDINATION_LABELS,
@@ -1023,15 +1079,18 @@ class WorkQueueView(BaseView):
     @expose("/cases")
     @has_access
     def cases(self) -> Any:
-        rows = case_service.agent_queue(actor())
         return self.render_template(
             "cases/queue_cases.html",
             title=gettext("My cases"),
-            rows=rows[:QUEUE_ROWS],
-            total=len(rows),
+            rows=case_service.agent_queue(actor(), QUEUE_ROWS, lights()),
+            badges={light: light_badge(light) for light in Light},
+            case_states=page_parts.labels(CaseState),
+            case_url=page_parts.url_with_id("CasePageView.case", "case_id"),
+            case_steps=page_parts.steps_url("CasePageView.move", "case_id"),
+            chip=page_parts.StepChips(ACTION_LABELS),
+            action_names=page_parts.translated(ACTION_LABELS),
+            on_case_page=ON_CASE_PAGE,
             light_badge=light_badge,
-            action_labels=ACTION_LABELS,
-            CaseState=CaseState,
             Satisfaction=Satisfaction,
             today=today(),
         )

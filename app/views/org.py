@@ -23,11 +23,18 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.domain.enums import RegionLevel
-from app.domain.passwords import locked_until, password_problems
+from app.domain.passwords import password_problems
 from app.domain.privacy import mask_phone
 from app.extensions import db
 from app.models import Department, Region, Staff
 from app.models.org import now
+from app.security.permission_cache import PermissionCacheMixin
+from app.security.signin import (
+    SessionSecurityMixin,
+    UserSessionsMixin,
+    count_unknown_name_failure,
+    sign_in_locked_until,
+)
 from app.services.org import add_zone, update_region
 from app.services.roles import role_label
 from app.views.base import EagerInterface, ServiceModelView, actor, full_name, local_time, region_scope
@@ -212,7 +219,7 @@ class RoleModelView(fab_views.RoleModelView):
     formatters_columns = {"name": _role_name_label}
 
 
-class StaffUserView(UserDBModelView):
+class StaffUserView(UserSessionsMixin, UserDBModelView):
     """FAB's user administration with one 姓名 field, each login's region and department, no hard delete."""
 
     datamodel = EagerInterface(Staff, eager=("roles", "region", "department"))
@@ -324,7 +331,7 @@ def password_policy(password: str) -> None:
         )
 
 
-class StaffSecurityManager(SecurityManager):
+class StaffSecurityManager(SessionSecurityMixin, PermissionCacheMixin, SecurityManager):
     """FAB's security manager with the Staff user model and view, and a lockout after repeated failures."""
 
     user_model = Staff
@@ -346,11 +353,12 @@ class StaffSecurityManager(SecurityManager):
             security.childs = items
 
     def auth_user_db(self, username: str, password: str) -> Any:
-        user = self.find_user(username=username) if username else None
-        until = locked_until(user.fail_login_count, user.last_failed_login, now()) if user else None
+        user = (self.find_user(username=username) or self.find_user(email=username)) if username else None
+        # Names that are no active login are counted and locked alike: the answer never tells which names exist.
+        until = sign_in_locked_until(username, user, now())
         if until is not None:
             # Refused without even checking the password: guessing goes no faster while locked.
-            log.warning("login of %s refused: locked until %s", user.id, until.isoformat(timespec="minutes"))
+            log.warning("sign-in refused: locked until %s", until.isoformat(timespec="minutes"))
             flash(
                 gettext(
                     "Too many failed sign-ins: this account is locked until %(at)s.",
@@ -359,7 +367,10 @@ class StaffSecurityManager(SecurityManager):
                 "danger",
             )
             return None
-        return super().auth_user_db(username, password)
+        signed_in = super().auth_user_db(username, password)
+        if signed_in is None and (user is None or not user.is_active):
+            count_unknown_name_failure(username, password, now())
+        return signed_in
 
     def update_user_auth_stat(self, user: Any, success: bool = True) -> None:
         if not success:

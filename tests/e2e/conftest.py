@@ -125,12 +125,22 @@ class Journey:
     def login(self, username: str) -> Journey:
         from playwright.sync_api import expect
 
-        self.page.goto(f"{self.base}/logout/", wait_until="networkidle")
+        self.logout()
         self.page.goto(f"{self.base}/login/", wait_until="networkidle")
         self.page.fill("#username", username)
         self.page.fill("#password", PASSWORD)
         self.page.click("input[type=submit], button[type=submit]")
         expect(self.page).not_to_have_url(re.compile(r"/login/?(\?.*)?$"))
+        return self
+
+    def logout(self) -> Journey:
+        """Sign out as a person does: /logout/ asks, its button sends the POST (with the form token)."""
+        from playwright.sync_api import expect
+
+        self.page.goto(f"{self.base}/logout/", wait_until="networkidle")
+        if "/logout" in self.page.url:  # signed in: the page asks (signed out already: it sends to sign-in)
+            self.page.click("#logout-page-form button[type=submit]")
+            expect(self.page).not_to_have_url(re.compile(r"/logout/?$"))
         return self
 
     def go(self, path: str) -> Journey:

@@ -51,7 +51,7 @@ def test_an_admin_deactivates_a_login_and_it_can_no_longer_sign_in(login, client
     assert response.status_code == 302
     db.session.expire_all()
     assert staff("dlt_agent").active is False
-    client.get("/logout/")
+    client.post("/logout/")
     client.post("/login/", data={"username": "dlt_agent", "password": PASSWORD})
     assert client.get("/queue/cases").status_code == 302  # not signed in
 

@@ -104,7 +104,7 @@ def test_retiring_through_the_page_needs_a_reason_and_hides_the_item_publicly(lo
         select(CatalogChange.action).where(CatalogChange.item_id == item.id).order_by(CatalogChange.id)
     ).all()
     assert actions == ["created", "retired"]
-    admin.get("/logout/")
+    admin.post("/logout/")
     assert "取水许可审批" not in client.get("/public/catalog/150621").get_data(as_text=True)
 
 

@@ -49,3 +49,9 @@ def test_an_old_xls_is_refused_with_advice():
 def test_a_gbk_csv_reads():
     table = read_table("日期,类型\n2027-01-01,休\n".encode("gbk"), "a.csv", LIMIT)
     assert table.rows == [["日期", "类型"], ["2027-01-01", "休"]]
+
+
+def test_a_csv_cell_longer_than_the_csv_reader_takes_is_refused_not_an_error():
+    assert _refusal(("名称," + "长" * 200_000 + "\n").encode(), "a.csv") == [
+        "A cell of the CSV file holds more than %(limit)s characters."
+    ]

@@ -1,0 +1,104 @@
+"""Security headers on every route of the URL map (pages, downloads, redirects, errors), `no-store` on all but
+static assets, and a script policy every page keeps: inline scripts carry the response's nonce, nothing else runs."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from app.security.headers import STATIC_ENDPOINTS
+from tests.integration.test_url_matrix import _decisions
+
+ALWAYS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)([^>]*)>", re.I)
+
+
+def _problems(method: str, url: str, response: TestResponse, static: bool = False) -> list[str]:
+    """What is wrong with one response's headers (and, for a page, with its scripts)."""
+    found = [
+        f"{method} {url}: {name}={response.headers.get(name)}"
+        for name, v in ALWAYS.items()
+        if response.headers.get(name) != v
+    ]
+    policy = response.headers.get("Content-Security-Policy", "")
+    for directive in ("frame-ancestors 'none'", "object-src 'none'", "default-src 'self'", "form-action 'self'"):
+        if directive not in policy:
+            found.append(f"{method} {url}: CSP lacks {directive}")
+    script_src = re.search(r"script-src ([^;]*)", policy)
+    if not script_src or "'unsafe-inline'" in script_src.group(1) or "'unsafe-eval'" in script_src.group(1):
+        found.append(f"{method} {url}: script-src {script_src and script_src.group(1)}")
+    cache = response.headers.get("Cache-Control", "")
+    wanted = "public, max-age=" if static and response.status_code < 400 else "no-store"
+    if not cache.startswith(wanted):
+        found.append(f"{method} {url}: Cache-Control={cache}")
+    if response.mimetype == "text/html" and not response.is_streamed:
+        page = response.get_data(as_text=True)
+        nonce = re.search(r"'nonce-([^']+)'", policy)
+        for attributes in INLINE_SCRIPT.findall(page):
+            if 'type="application/json"' in attributes:
+                continue  # data, not code
+            if not nonce or f'nonce="{nonce.group(1)}"' not in attributes:
+                found.append(f"{method} {url}: inline script without this response's nonce")
+        if re.search(r"\son[a-z]+\s*=\s*[\"']", page) or "javascript:" in page:
+            found.append(f"{method} {url}: inline event handler or javascript: URL")
+    return found
+
+
+def test_every_route_answers_with_the_security_headers_and_no_store(app, login):
+    client = login("admin")
+    routes = sorted(_decisions(app), key=lambda route: route[2] == "AuthDBView.logout")  # sign out last
+    problems: list[str] = []
+    for method, url, endpoint, _permission in routes:
+        response = client.open(url, method=method, data={})
+        problems += _problems(method, url, response, static=endpoint in STATIC_ENDPOINTS)
+        response.close()
+    assert problems == []
+    assert len(routes) > 150
+
+
+def test_visitors_get_the_headers_too(app, client):
+    problems: list[str] = []
+    for url in ("/", "/login/", "/public/catalog/150621", "/queue/cases", "/no/such/page", "/lang/en"):
+        response = client.get(url)
+        problems += _problems("GET", url, response)
+    response = client.post("/login/", data={"username": "admin", "password": "wrong-password-1"})
+    problems += _problems("POST", "/login/", response)
+    assert problems == []
+
+
+def test_static_assets_are_cached_and_pages_are_not(client: FlaskClient):
+    for url in ("/static/app.css", "/static/appbuilder/css/bootstrap.min.css", "/favicon.ico"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert _problems("GET", url, response, static=True) == []
+        assert response.headers["Cache-Control"].startswith("public, max-age="), url
+        response.close()
+    assert client.get("/public/catalog/150621").headers["Cache-Control"] == "no-store"
+
+
+def test_a_download_is_not_kept_by_the_browser(login, region):
+    response = login("admin").get(f"/catalog/export?region_id={region('150621').id}")
+    assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+    assert response.headers["Cache-Control"] == "no-store" and response.headers["X-Content-Type-Options"] == "nosniff"
+    response.close()
+
+
+def test_a_page_with_inline_scripts_names_their_nonce_in_its_policy(login, staff):
+    from tests.factories import apply
+
+    case = apply(staff("dlt_agent"))
+    client = login("dlt_agent")
+    for url in (f"/cases/{case.id}", "/users/userinfo/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
+        assert f'nonce="{nonce}"' in response.get_data(as_text=True)
+        assert _problems("GET", url, response) == []
+    other = client.get(f"/cases/{case.id}").headers["Content-Security-Policy"]
+    assert re.search(r"'nonce-([^']+)'", other).group(1) != nonce  # a new nonce for every response
