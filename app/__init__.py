@@ -23,6 +23,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("SEEDS_DIR", str(config.BASE_DIR / "seeds"))
     app.config.setdefault("DEMO_PASSWORD", os.environ.get("DEMO_PASSWORD"))
     app.config.update(overrides or {})
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith(("mysql", "mariadb")):
+        # MariaDB's default REPEATABLE READ keeps a session on the snapshot of its first read: a worker (or any
+        # long-lived session) would not see rows other servers committed since. Read what is committed, as on
+        # PostgreSQL.
+        options = {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "isolation_level": "READ COMMITTED"}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _install_secret(Path(app.instance_path) / "secret_key")

@@ -333,7 +333,10 @@ def _case_conditions(scope: LedgerScope) -> list[Any]:
 
 def _stream(query: Select[Any]) -> Iterator[Any]:
     result = db.session.execute(query.execution_options(yield_per=FETCH_CHUNK, stream_results=True))
-    yield from result
+    try:
+        yield from result
+    finally:  # an export stopped half-way (its lease lost, an error) closes its server-side cursor too
+        result.close()
 
 
 def count_rows(scope: LedgerScope) -> int:
