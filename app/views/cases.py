@@ -760,9 +760,7 @@ class CasePageView(BaseView):
             links=links.for_case(case, user),
             lead=None if linked else leads.for_case(case, user),
             typical=typical.for_case(case, user),
-            can_escalate=not linked
-            and RoleName.AGENT.value in roles
-            and case.state in ("accepted", "entrusted", "planned", "in_progress"),
+            can_escalate=not linked and coordination.can_escalate(case, user),
             ReviewState=ReviewState,
             DecisionState=DecisionState,
             phone=mask_phone if linked else phone,
