@@ -12,7 +12,7 @@ from flask_appbuilder import AppBuilder
 from flask_wtf.csrf import CSRFProtect
 
 import config
-from app import cli, tasks
+from app import cli, i18n, tasks
 from app.extensions import db, migrate
 
 
@@ -52,6 +52,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     sessions.init_sessions(app)  # server-side sessions that end (database, or Redis when REDIS_URL is set)
     headers.init_headers(app)  # security headers and no-store on every response
     app.json.ensure_ascii = False  # Chinese stays readable in JSON
+    i18n.install_template_gettext(app)  # templates translate without per-message context lookups
     register_public(app)
     register_context(app)
     permission_cache.init_menu_cache(app)  # the navbar menu rendered once per set of visible menus

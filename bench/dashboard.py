@@ -77,7 +77,7 @@ class Rows:
         batch.append(row)
         self.count[table.name] = self.count.get(table.name, 0) + 1
         if len(batch) >= 20000:
-            self.flush(table)
+            self.flush()  # every table, parents first (in the order first added): a server checks foreign keys
 
     def flush(self, table: Any | None = None) -> None:
         from sqlalchemy import insert

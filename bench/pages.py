@@ -87,6 +87,10 @@ def build(url: str, n_cases: int) -> dict[str, int]:
         seed_demo(hashed)
         counts = fill(n_cases, hashed)
         counts["case_event"] = add_timelines()
+        db.session.commit()
+        with db.engine.connect() as connection:  # planner statistics, as a live database has them (autovacuum)
+            connection.execute(text("ANALYZE"))
+            connection.commit()
         db.session.remove()
         db.engine.dispose()
     return counts

@@ -54,6 +54,7 @@ class StoredSession(ServerSideSession):
     """
 
     loaded = False
+    stored: bytes | None = None  # the record as read, to tell whether this request changed anything
 
 
 def _owner(session: ServerSideSession) -> int | None:
@@ -79,10 +80,22 @@ class _StoreMixin:
             return self.session_class(sid="", permanent=False)  # assets need no session: no store round-trip
         opened = super().open_session(app, request)  # type: ignore[misc]
         opened.loaded = bool(opened.sid) and opened.sid == request.cookies.get(app.config["SESSION_COOKIE_NAME"])
+        if opened.loaded and _owner(opened) is not None:
+            opened.stored = self.serializer.encode(opened)
         return opened
 
+    def unchanged(self, session: StoredSession) -> bool:
+        """A signed-in session this request left as it was read: nothing to write back.
+
+        FAB marks the session modified on every list page (its page history, even when the same page is shown
+        again); writing an unchanged record would cost every request a write and a commit. Its freshness does not
+        depend on these writes: the "last seen" stamp changes (and is written) at least once a minute of activity.
+        A visitor's session (no owner) is still written each time, which keeps its record alive while it is used.
+        """
+        return session.stored is not None and self.serializer.encode(session) == session.stored
+
     def save_session(self, app: Flask, session: StoredSession, response: Response) -> None:
-        if not session.sid:
+        if not session.sid or self.unchanged(session):
             return
         super().save_session(app, session, response)  # type: ignore[misc]
 

@@ -36,16 +36,20 @@ def _descendants(root_id: int, edges: Iterable[tuple[int, int | None]]) -> set[i
     return found
 
 
-_EDGES_KEY = "bangninban.region_edges"
+_REGIONS_KEY = "bangninban.regions"
 
 
-def _region_edges() -> list[Any]:
-    """The region tree as (id, parent) pairs, read once per request: a page checks its scope many times."""
+def _regions() -> list[Any]:
+    """The region tree as (id, parent, level) rows, read once per request: a page checks its scope many times."""
     if not has_request_context():
-        return list(db.session.execute(select(Region.id, Region.parent_id)).all())
-    if _EDGES_KEY not in request.environ:
-        request.environ[_EDGES_KEY] = list(db.session.execute(select(Region.id, Region.parent_id)).all())
-    return request.environ[_EDGES_KEY]
+        return list(db.session.execute(select(Region.id, Region.parent_id, Region.level)).all())
+    if _REGIONS_KEY not in request.environ:
+        request.environ[_REGIONS_KEY] = list(db.session.execute(select(Region.id, Region.parent_id, Region.level)))
+    return request.environ[_REGIONS_KEY]
+
+
+def _region_edges() -> list[tuple[int, int | None]]:
+    return [(region_id, parent_id) for region_id, parent_id, _ in _regions()]
 
 
 def visible_region_ids(actor: Staff | None) -> list[int]:
@@ -64,7 +68,7 @@ def city_region_ids(actor: Staff | None) -> list[int]:
     """The regions of the actor's city (the city and everything under it); above a city, all below the actor."""
     if actor is None or actor.region_id is None:
         return []
-    rows = db.session.execute(select(Region.id, Region.parent_id, Region.level)).all()
+    rows = _regions()
     parent = {region_id: parent_id for region_id, parent_id, _ in rows}
     level = {region_id: region_level for region_id, _, region_level in rows}
     node: int | None = actor.region_id

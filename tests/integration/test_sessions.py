@@ -195,6 +195,39 @@ def test_a_session_in_use_is_not_idle(web, agent):
         assert time.time() - session["_seen"] < 5  # that request counted as activity
 
 
+def _stored(client: FlaskClient) -> bytes:
+    """The session's record as the server keeps it."""
+    sid = client.get_cookie(COOKIE).value
+    db.session.remove()
+    return db.session.scalars(select(ServerSession.data).where(ServerSession.id.like(f"%{sid}"))).one()
+
+
+def test_a_page_that_changes_nothing_in_the_session_does_not_write_it_back(web, agent, monkeypatch):
+    store = web.session_interface
+    writes: list[str] = []
+    upsert = store._upsert_session
+    monkeypatch.setattr(store, "_upsert_session", lambda *args: writes.append(args[-1]) or upsert(*args))
+    agent.get("/caselist/list/")  # FAB records the page in its history: a change, written
+    assert len(writes) == 1
+    before = _stored(agent)
+    for _ in range(2):
+        assert agent.get("/caselist/list/").status_code == 200  # the same page again: nothing new to keep
+    assert len(writes) == 1 and _stored(agent) == before
+    agent.get("/caseitems/list/")  # another page is a change, and is written
+    assert len(writes) == 2 and _stored(agent) != before
+
+
+def test_activity_is_still_written_back_once_the_last_seen_stamp_is_a_minute_old(web, agent):
+    agent.get("/caselist/list/")
+    with agent.session_transaction() as session:
+        session["_seen"] -= 61
+    stale = _stored(agent)
+    assert agent.get("/caselist/list/").status_code == 200
+    assert _stored(agent) != stale
+    with agent.session_transaction() as session:
+        assert time.time() - session["_seen"] < 5
+
+
 def test_the_idle_timeout_is_configurable(web, agent):
     web.config["SESSION_IDLE_MINUTES"] = 5
     with agent.session_transaction() as session:
