@@ -1,7 +1,7 @@
 """Load and concurrency benchmark: gunicorn on PostgreSQL with the 20,000-case data set.
 
     python bench/load.py [--cases 20000] [--users 16] [--seconds 60] [--workers 4] [--instances 1]
-                         [--redis redis://127.0.0.1:6379/2]
+                         [--think 0] [--redis redis://127.0.0.1:6379/2]
                          [--database postgresql+psycopg://postgres@127.0.0.1:5432/bench_load]
 
 Half the users are liaisons of one department (达拉特旗水利局) moving the same items at once
@@ -15,8 +15,13 @@ behind a round-robin proxy would, with no sticky sessions: every user sends each
 instance. They share only the database, Redis (--redis: sessions, rate limits and the job queue; without
 it sessions are in the database and the queue is a SQLite file) and one export folder. Then one user
 starts a background ledger export on one instance, follows it on the others (a Huey worker runs it) and
-downloads it from another. Ends with one line:
-    load users=… requests=… rps=… p50_ms=… p95_ms=… errors=… conflicts=… confirmed=… lost=… instances=… export=…
+downloads it from another. Before the load, one user alone times the same pages (their median is the yardstick: the target is
+p95 under load ≤ 4× it). With --think S every user pauses about S seconds between clicks, as people do;
+without it every user clicks again the moment a page arrives, and p95 grows with users per core whatever
+the pages cost (16 such users on 2 cores wait for each other: about 8× a page's own time at best).
+Ends with one line:
+    load users=… think_s=… requests=… rps=… p50_ms=… p95_ms=… single_median_ms=… p95_ratio=… errors=…
+         conflicts=… confirmed=… lost=… instances=… export=…
 """
 
 from __future__ import annotations
@@ -164,12 +169,15 @@ class Browser:
         self.request("/login/", {"username": username, "password": PASSWORD, "csrf_token": self.token(page)})
 
 
-def liaison(bases: list[str], username: str, items: list[tuple[int, int]], stop: float, stats: dict, k: int) -> None:
-    """Open a case page, read an item's version and next steps, take one — as fast as the server allows."""
+def liaison(
+    bases: list[str], username: str, items: list[tuple[int, int]], stop: float, stats: dict, k: int, think: float = 0
+) -> None:
+    """Open a case page, read an item's version and next steps, take one (pausing `think` seconds between)."""
     user = Browser(bases, stats, k)
     user.login(username)
     rng = random.Random(username)
     while time.monotonic() < stop:
+        _pause(rng, think)
         item_id, case_id = rng.choice(items)
         if rng.random() < 0.05:
             user.request("/queue/items")
@@ -201,13 +209,39 @@ def liaison(bases: list[str], username: str, items: list[tuple[int, int]], stop:
                 stats["refused"] += 1
 
 
-def agent(bases: list[str], username: str, stop: float, stats: dict, k: int) -> None:
+AGENT_PAGES = ["/caselist/list/", "/caseitems/list/", "/queue/cases", "/caselist/list/?psize_CaseView=100"]
+
+
+def agent(bases: list[str], username: str, stop: float, stats: dict, k: int, think: float = 0) -> None:
     user = Browser(bases, stats, k)
     user.login(username)
-    pages = ["/caselist/list/", "/caseitems/list/", "/queue/cases", "/caselist/list/?psize_CaseView=100"]
     rng = random.Random(username)
     while time.monotonic() < stop:
-        user.request(rng.choice(pages))
+        _pause(rng, think)
+        user.request(rng.choice(AGENT_PAGES))
+
+
+def _pause(rng: random.Random, think: float) -> None:
+    """A person between two clicks: `think` seconds on average (0: none, every user clicks at once)."""
+    if think:
+        time.sleep(rng.uniform(0.5 * think, 1.5 * think))
+
+
+def single_user_median(bases: list[str], items: list[tuple[int, int]], rounds: int = 8) -> float:
+    """Milliseconds: the median time of the load's pages for one user alone (an agent, then a liaison)."""
+    stats = {"latencies": [], "errors": 0, "lock": threading.Lock()}
+    reader = Browser(bases, stats)
+    reader.login("load_agent_0")
+    mover = Browser(bases, stats)
+    mover.login("load_liaison_0")
+    stats["latencies"].clear()  # sign-in pages are not part of the comparison
+    for _ in range(rounds):
+        for path in AGENT_PAGES:
+            reader.request(path)
+        mover.request("/queue/items")
+        for _, case_id in items[:4]:
+            mover.request(f"/cases/{case_id}")
+    return statistics.median(stats["latencies"]) * 1000
 
 
 def main() -> None:
@@ -218,6 +252,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers per instance")
     parser.add_argument("--instances", type=int, default=1, help="app servers, each request to the next one")
     parser.add_argument("--redis", default=None, help="REDIS_URL shared by the instances (e.g. …/2)")
+    parser.add_argument("--think", type=float, default=0, help="seconds each user pauses between clicks (mean)")
     parser.add_argument("--database", default="postgresql+psycopg://postgres@127.0.0.1:5432/bench_load")
     args = parser.parse_args()
     if args.database.startswith("postgresql"):
@@ -255,14 +290,16 @@ def main() -> None:
     try:
         for base in bases:
             _wait(base)
+        alone = single_user_median(bases, item_ids)
         stats = {"latencies": [], "errors": 0, "confirmed": 0, "conflicts": 0, "refused": 0, "lock": threading.Lock()}
         stop = time.monotonic() + args.seconds
         threads = [
-            threading.Thread(target=liaison, args=(bases, f"load_liaison_{k}", item_ids, stop, stats, k))
+            threading.Thread(target=liaison, args=(bases, f"load_liaison_{k}", item_ids, stop, stats, k, args.think))
             for k in range(liaisons)
         ]
         threads += [
-            threading.Thread(target=agent, args=(bases, f"load_agent_{k}", stop, stats, k)) for k in range(agents)
+            threading.Thread(target=agent, args=(bases, f"load_agent_{k}", stop, stats, k, args.think))
+            for k in range(agents)
         ]
         began = time.perf_counter()
         for t in threads:
@@ -297,9 +334,11 @@ def main() -> None:
         f"{stats['refused']}; timeline entries added {moved}"
     )
     print(f"background export: {export}")
+    print(f"one user alone: median {alone:.0f} ms over the same pages; under load p95 is {p95 / alone:.1f}× that")
     print(
-        f"load users={args.users} requests={len(latencies)} rps={len(latencies) / elapsed:.1f} p50_ms={p50:.0f} "
-        f"p95_ms={p95:.0f} errors={stats['errors']} conflicts={stats['conflicts']} confirmed={stats['confirmed']} "
+        f"load users={args.users} think_s={args.think:g} requests={len(latencies)} rps={len(latencies) / elapsed:.1f} "
+        f"p50_ms={p50:.0f} p95_ms={p95:.0f} single_median_ms={alone:.0f} p95_ratio={p95 / alone:.2f} "
+        f"errors={stats['errors']} conflicts={stats['conflicts']} confirmed={stats['confirmed']} "
         f"lost={lost} instances={args.instances} export={export.split()[0]}"
     )
 

@@ -31,6 +31,8 @@ import json, sys, time
 from app.domain.errors import FileRejected
 from app.services.tabular import read_table
 
+pytestmark = pytest.mark.sqlite_only  # no SQL of its own that differs by engine
+
 def reset_peak():
     try:
         with open("/proc/self/clear_refs", "w") as f:
