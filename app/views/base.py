@@ -13,7 +13,7 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.baseviews import BaseModelView
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.filters import FilterInFunction, FilterRelation
+from flask_appbuilder.models.sqla.filters import FilterInFunction, FilterRelation, SQLAFilterConverter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.urltools import get_order_args, get_page_args, get_page_size_args
 from flask_babel import gettext, lazy_gettext
@@ -132,8 +132,26 @@ def flash_error(error: DomainError) -> None:
             flash(gettext("… and %(n)s more problems.", n=len(error.problems) - 50), "danger")
 
 
+class _KeptFilterConverter(SQLAFilterConverter):
+    """FAB's column → filters conversion, done once per column of a model instead of on every query.
+
+    FAB builds the filters of every column of the model for each query a list runs (hundreds of filter objects a
+    page); they depend on the model alone and hold no state of a request, so each column's are kept on the
+    interface. Callers get their own list: FAB extends some of them in place.
+    """
+
+    def convert(self, col_name: str) -> Any:
+        kept = self.datamodel.__dict__.setdefault("_kept_filters", {})
+        if col_name not in kept:
+            kept[col_name] = super().convert(col_name)
+        found = kept[col_name]
+        return list(found) if found else found
+
+
 class EagerInterface(SQLAInterface):
     """SQLAInterface that loads the listed relations in one extra query each, not one per row."""
+
+    filter_converter_class = _KeptFilterConverter
 
     def __init__(self, obj: type, eager: Sequence[str] = (), order: Sequence[str] = ()) -> None:
         super().__init__(obj)
