@@ -49,7 +49,7 @@ from app.services.engine import check_date, check_version, committing, record_ev
 from app.services.lights import LightBook, light_book
 from app.services.scope import role_names, visible_region_ids
 from app.services.uow import transaction
-from app.services.urgency import item_deadline_sql
+from app.services.urgency import item_deadline_sql, open_item_summaries
 
 
 class InvalidTransition(ValidationError):
@@ -871,7 +871,9 @@ def department_queue(actor: Staff, limit: int | None = None, book: LightBook | N
 def agent_queue(actor: Staff, limit: int | None = None, book: LightBook | None = None) -> Queue:
     """An agent's landing page: open cases they run, plus new applications nobody took yet, most urgent first.
 
-    Read as plain columns like `department_queue`: the cases, then their items' states and dates (two queries).
+    Read as plain columns like `department_queue`: the cases, then one line per case summing up its open items
+    (the earliest deadline of those whose clock runs, the earliest of all, whether any is paused): what the light
+    and the ranking need, without reading every item (`LightBook.case_summary`).
     """
     scope = and_(
         Case.region_id.in_(visible_region_ids(actor)),
@@ -892,26 +894,20 @@ def agent_queue(actor: Staff, limit: int | None = None, book: LightBook | None =
             Case.planned_end,
         ).where(scope)
     ).all()
-    items: dict[int, list[tuple[str, dt.date | None, dt.date | None]]] = {case.id: [] for case in cases}
-    item_rows = select(CaseItem.case_id, CaseItem.state, CaseItem.planned_filing_on, CaseItem.due_on).where(
-        CaseItem.case_id.in_(select(Case.id).where(scope))
-    )
-    for case_id, *values in db.session.execute(item_rows):
-        if case_id in items:
-            items[case_id].append(tuple(values))
+    summaries = open_item_summaries(select(Case.id).where(scope))
     book = book or light_book()
     ranked = []
     for case in cases:
-        light = book.case_values(case.state, case.step_due_on, case.planned_end, items[case.id])
+        running, earliest, any_paused = summaries.get(case.id, (None, None, False))
+        light = book.case_summary(case.state, case.step_due_on, case.planned_end, running, any_paused)
         # The earliest of the case's own deadline (accept, sign, plan, planned end) and its open items'.
-        deadlines = [item_deadline(*values) for values in items[case.id]]
-        deadlines.append(case_deadline(case.state, case.step_due_on, case.planned_end))
-        deadline = min((d for d in deadlines if d), default=None)
-        ranked.append(((*urgency_key(light, deadline), case.id), case, light, deadline))
+        deadlines = [earliest, case_deadline(case.state, case.step_due_on, case.planned_end)]
+        deadline_on = min((d for d in deadlines if d), default=None)
+        ranked.append(((*urgency_key(light, deadline_on), case.id), case, light, deadline_on))
     ranked.sort(key=lambda entry: entry[0])  # red, yellow, green, paused, none; the earliest deadline first
     roles = role_names(actor)
     rows = [
-        QueueRow(case, light, deadline, actions_for(CASE_TRANSITIONS, case.state, roles))
-        for _, case, light, deadline in ranked[:limit]
+        QueueRow(case, light, deadline_on, actions_for(CASE_TRANSITIONS, case.state, roles))
+        for _, case, light, deadline_on in ranked[:limit]
     ]
     return Queue(rows, len(ranked))

@@ -54,6 +54,24 @@ class LightBook:
         lights.append(self.light(case_deadline(state, step_due_on, planned_end)))
         return worst(lights)
 
+    def case_summary(
+        self,
+        state: str,
+        step_due_on: dt.date | None,
+        planned_end: dt.date | None,
+        earliest_running: dt.date | None,
+        any_paused: bool,
+    ) -> Light:
+        """`case_values` from an aggregate of the items instead of every item: the earliest deadline of the open
+        items whose clock runs, and whether any is paused (a light only worsens as its deadline nears, so the
+        earliest deadline carries the worst light; a paused item shows as paused)."""
+        if state not in OPEN_CASE_VALUES:
+            return Light.NONE
+        lights = [self.light(earliest_running), self.light(case_deadline(state, step_due_on, planned_end))]
+        if any_paused:
+            lights.append(Light.PAUSED)
+        return worst(lights)
+
     def deadline(self, item: CaseItem) -> dt.date | None:
         return item_deadline(item.state, item.planned_filing_on, item.due_on)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, or_
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
 
 from app.domain.urgency import (
     CASE_END_VALUES,
@@ -17,7 +17,8 @@ from app.domain.urgency import (
     STEP_LIMIT_VALUES,
     Overdue,
 )
-from app.domain.workflow import NOT_FILED_ITEM_VALUES
+from app.domain.workflow import NOT_FILED_ITEM_VALUES, OPEN_ITEM_VALUES, PAUSED_ITEM_VALUES
+from app.extensions import db
 from app.models import Case, CaseItem, Decision
 
 
@@ -55,6 +56,27 @@ def item_deadline_sql() -> ColumnElement[dt.date]:
         (CaseItem.state.in_(sorted(FILED_OPEN_ITEM_VALUES)), CaseItem.due_on),
         else_=None,
     )
+
+
+ItemSummary = tuple[dt.date | None, dt.date | None, bool]  # earliest running deadline, earliest deadline, any paused
+
+
+def open_item_summaries(case_ids: Select[Any]) -> dict[int, ItemSummary]:
+    """Per case among `case_ids` (a select of ids): its open items in one line — the earliest deadline of those
+    whose clock runs, the earliest of all, and whether any is paused (`LightBook.case_summary` reads it)."""
+    deadline = item_deadline_sql()
+    paused = CaseItem.state.in_(sorted(PAUSED_ITEM_VALUES))
+    rows = db.session.execute(
+        select(
+            CaseItem.case_id,
+            func.min(case((paused, None), else_=deadline)),
+            func.min(deadline),
+            func.max(case((paused, 1), else_=0)),
+        )
+        .where(CaseItem.case_id.in_(case_ids), CaseItem.state.in_(sorted(OPEN_ITEM_VALUES)))
+        .group_by(CaseItem.case_id)
+    )
+    return {case_id: (running, earliest, bool(any_paused)) for case_id, running, earliest, any_paused in rows}
 
 
 def case_deadline_sql() -> ColumnElement[dt.date]:

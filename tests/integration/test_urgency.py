@@ -8,6 +8,7 @@ import itertools
 import pytest
 from sqlalchemy import select, update
 
+from app.domain.lights import Light
 from app.domain.urgency import Overdue, case_deadline, case_overdue, item_deadline, item_overdue
 from app.domain.workflow import CaseState, ItemState
 from app.extensions import db
@@ -71,3 +72,31 @@ def test_case_deadlines_and_overdue_in_sql_follow_the_domain_rules(app):
         in_sql = set(db.session.scalars(select(Case.id).where(case_overdue_sql(kind, day))))
         by_rule = {r.id for r in rows if case_overdue(r.state, r.step_due_on, r.planned_end, day) is kind}
         assert in_sql == by_rule
+
+
+def test_a_case_light_from_its_open_items_summed_up_in_sql_is_the_light_from_every_item(app):
+    """The agent queue reads one line per case, not every item: it must light each case as the case page does."""
+    from app.services.lights import light_book
+    from app.services.urgency import open_item_summaries
+
+    ids = bulk_cases("150621", 60, batch="S")
+    cases = db.session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.id)).all()
+    combos = itertools.product(list(ItemState), [None, D(2026, 11, 20), D(2026, 12, 1)], DATES[:3])
+    for item, (state, filing, due) in zip((i for c in cases for i in c.items), combos, strict=False):
+        item.state, item.planned_filing_on, item.due_on = state.value, filing, due
+    states = itertools.cycle([CaseState.PLANNED, CaseState.IN_PROGRESS, CaseState.ACCEPTED, CaseState.COMPLETED])
+    own = itertools.cycle([D(2026, 11, 30), None, D(2026, 12, 31)])  # a case without its own deadline too
+    for case, state, on in zip(cases, states, own, strict=False):
+        case.state, case.step_due_on, case.planned_end = state.value, on, on
+    db.session.commit()
+    book = light_book()
+    summaries = open_item_summaries(select(Case.id).where(Case.id.in_(ids)))
+    lights = set()
+    for case in cases:
+        running, earliest, paused = summaries.get(case.id, (None, None, False))
+        expected = book.case(case)
+        assert book.case_summary(case.state, case.step_due_on, case.planned_end, running, paused) == expected, case.id
+        deadlines = [d for d in (item_deadline(i.state, i.planned_filing_on, i.due_on) for i in case.items) if d]
+        assert earliest == min(deadlines, default=None)
+        lights.add(expected)
+    assert {Light.RED, Light.GREEN, Light.PAUSED, Light.NONE} <= lights  # or the comparison proves little
