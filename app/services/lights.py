@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.domain.lights import Light, light_by_boundary, worst
 from app.domain.urgency import case_deadline, item_deadline, overdue_when_paused
@@ -13,6 +15,7 @@ from app.domain.workflow import OPEN_CASE_VALUES, PAUSED_ITEM_VALUES
 from app.models import Case, CaseItem
 from app.services.calendar import work_calendar
 from app.services.clock import today
+from app.services.urgency import open_item_summaries
 
 
 class LightBook:
@@ -86,3 +89,13 @@ class LightBook:
 
 def light_book() -> LightBook:
     return LightBook(work_calendar(), today(), current_app.config["TRAFFIC_YELLOW_DAYS"])
+
+
+def case_lights(book: LightBook, cases: Sequence[Case]) -> dict[int, Light]:
+    """The lights of many cases (a page of a list) from one query summing up their open items, not every item."""
+    summaries = open_item_summaries(select(Case.id).where(Case.id.in_([case.id for case in cases])))
+    result = {}
+    for case in cases:
+        running, _earliest, paused = summaries.get(case.id, (None, None, False))
+        result[case.id] = book.case_summary(case.state, case.step_due_on, case.planned_end, running, paused)
+    return result

@@ -58,7 +58,7 @@ from app.services import coordination, leads, links, search, typical
 from app.services.clock import today
 from app.services.exports import download_path, job_expired, job_expires_at, job_for
 from app.services.ledger import LedgerScope, count_rows, write_ledger
-from app.services.lights import LightBook, light_book
+from app.services.lights import LightBook, case_lights, light_book
 from app.services.scope import role_names, sees_full_phones, visible_department_ids
 from app.services.search import WarningLevel
 from app.tasks import start_export
@@ -368,11 +368,25 @@ def _applicant_cell(case: Case) -> Markup:
     return Markup('{}<br><small class="text-muted">{}</small>').format(case.project_name, case.enterprise_name)
 
 
+class _CaseListInterface(EagerInterface):
+    """The case list's rows, and their lights from one query over the page's open items (not every item)."""
+
+    def query(self, *args: Any, **kwargs: Any) -> Any:
+        count, cases = super().query(*args, **kwargs)
+        g.case_lights = case_lights(lights(), cases)
+        return count, cases
+
+
+def _case_light(case: Case) -> Markup:
+    known = g.get("case_lights") or {}
+    return light_badge(known[case.id] if case.id in known else lights().case(case))
+
+
 class CaseView(SearchableListMixin, LedgerExportMixin, ModelView):
     """All cases of the user's regions, searchable; the number opens the case page."""
 
     route_base = "/caselist"
-    datamodel = EagerInterface(Case, eager=("region", "agent", "items"), order=("-applied_on", "-id"))
+    datamodel = _CaseListInterface(Case, eager=("region", "agent"), order=("-applied_on", "-id"))
     base_permissions = ["can_list", "can_ledger"]
     ledger_source = "cases"
     base_filters = region_scope()
@@ -389,7 +403,7 @@ class CaseView(SearchableListMixin, LedgerExportMixin, ModelView):
         "applicant": _applicant_cell,
         "state": _label(CaseState),
         "channel": _label(Channel),
-        "traffic": lambda case: light_badge(lights().case(case)),
+        "traffic": _case_light,
         "planned_end": _date,
         "applied_on": _date,
     }
