@@ -15,7 +15,9 @@ behind a round-robin proxy would, with no sticky sessions: every user sends each
 instance. They share only the database, Redis (--redis: sessions, rate limits and the job queue; without
 it sessions are in the database and the queue is a SQLite file) and one export folder. Then one user
 starts a background ledger export on one instance, follows it on the others (a Huey worker runs it) and
-downloads it from another. Before the load, one user alone times the same pages (their median is the yardstick: the target is
+downloads it from another.
+
+Before the load, one user alone times the same pages (their median is the yardstick: the target is
 p95 under load ≤ 4× it). With --think S every user pauses about S seconds between clicks, as people do;
 without it every user clicks again the moment a page arrives, and p95 grows with users per core whatever
 the pages cost (16 such users on 2 cores wait for each other: about 8× a page's own time at best).
