@@ -107,7 +107,8 @@ def _template_gettext(context: Context, string: str, **variables: Any) -> str:
     """Jinja's new-style gettext (escaping, `%(name)s` formatting) over `_translate`."""
     translated = _translate(string)
     if context.eval_ctx.autoescape:
-        translated = Markup(translated)  # noqa: S704  (our own catalog, as Jinja does; variables are escaped by %)
+        # Our own catalog's text, as Jinja does; the variables are escaped by `%`.
+        translated = Markup(translated)  # noqa: S704  # nosec B704
     return translated % variables
 
 
