@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test seed babel babel-extract babel-compile docs lint format bench clean browser deps migrate echarts
+.PHONY: run test seed babel babel-extract babel-compile docs lint format bench clean browser deps migrate echarts fonts swagger-ui
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,7 @@ seed: migrate
 	$(FLASK) seed --demo
 
 ## The dev server with a Huey worker beside it (background ledger exports); stopping `make run` stops both.
-run: babel-compile seed
+run: babel-compile seed fonts
 	@echo "Serving on http://$(HOST):$(PORT)/  (demo logins above); background jobs: huey_consumer app.tasks.huey"
 	@$(BIN)/huey_consumer app.tasks.huey --workers 2 --worker-type thread --quiet & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
@@ -61,7 +61,15 @@ browser:
 	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
 
-test: babel-compile lint browser
+## A Chinese font and Pango for the PDFs of the printed papers (WeasyPrint renders them in process; #12), installed
+## from Debian when `fc-list` finds no Chinese font. Without them the app still prints from the browser and says why.
+fonts:
+	@fc-list :lang=zh family 2>/dev/null | grep -q . && ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig fonts-noto-cjk \
+	    libpango-1.0-0 libpangoft2-1.0-0 >/dev/null) || \
+	  echo "fonts: could not install fonts-noto-cjk and Pango (not root?): PDFs of the printed papers stay unavailable"
+
+test: babel-compile lint browser fonts
 	$(BIN)/python -m pytest -q
 
 bench: deps
@@ -77,6 +85,17 @@ echarts:
 	cp .echarts-pack/package/dist/echarts.min.js .echarts-pack/package/LICENSE .echarts-pack/package/NOTICE app/static/vendor/echarts/
 	echo "echarts $(ECHARTS_VERSION) (npm package echarts, dist/echarts.min.js), Apache-2.0" > app/static/vendor/echarts/VERSION
 	rm -rf .echarts-pack
+
+## Refresh the vendored Swagger UI (Apache-2.0) of the API page (/swagger/v1) from the npm registry: its bundle,
+## stylesheet and LICENSE are committed under app/static/vendor/swagger-ui (no internet and no npm at run time).
+SWAGGER_UI_VERSION ?= 5.35.0
+swagger-ui:
+	rm -rf .swagger-pack && mkdir .swagger-pack
+	cd .swagger-pack && npm pack --silent swagger-ui-dist@$(SWAGGER_UI_VERSION) >/dev/null && tar xzf swagger-ui-dist-$(SWAGGER_UI_VERSION).tgz
+	mkdir -p app/static/vendor/swagger-ui
+	cp .swagger-pack/package/swagger-ui-bundle.js .swagger-pack/package/swagger-ui.css .swagger-pack/package/LICENSE app/static/vendor/swagger-ui/
+	echo "swagger-ui-dist $(SWAGGER_UI_VERSION) (npm package swagger-ui-dist: swagger-ui-bundle.js, swagger-ui.css), Apache-2.0" > app/static/vendor/swagger-ui/VERSION
+	rm -rf .swagger-pack
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis test-artifacts

@@ -96,6 +96,19 @@ AUTH_RATE_LIMIT = "20 per minute"
 RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI")
 RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "bangninban")
 
+# --- Public channels (#12): online application and progress lookup, no login ---
+# Counted per client address in the same storage as the sign-in limits; "N per minute/hour/day", ";"-separated.
+# Every POST of the application form counts (corrections included), so allow a few rounds per application.
+PUBLIC_APPLY_RATE_LIMIT = os.environ.get("PUBLIC_APPLY_RATE_LIMIT", "20 per hour;50 per day")
+PUBLIC_PROGRESS_RATE_LIMIT = os.environ.get("PUBLIC_PROGRESS_RATE_LIMIT", "30 per hour")
+# Drawing the two forms, per client address (each draws a signed check question; no session is stored).
+PUBLIC_PAGE_RATE_LIMIT = os.environ.get("PUBLIC_PAGE_RATE_LIMIT", "60 per minute;600 per hour")
+# Lookups of one case number from any address: guessing a phone from many addresses stops here.
+PUBLIC_PROGRESS_NUMBER_RATE_LIMIT = os.environ.get("PUBLIC_PROGRESS_NUMBER_RATE_LIMIT", "10 per hour")
+# The check question: a form sent sooner than this after it was drawn is a script; a question expires.
+PUBLIC_CHALLENGE_MIN_SECONDS = int(os.environ.get("PUBLIC_CHALLENGE_MIN_SECONDS", 5))
+PUBLIC_CHALLENGE_MAX_MINUTES = int(os.environ.get("PUBLIC_CHALLENGE_MAX_MINUTES", 120))
+
 # --- Background jobs and shared export files (#11: jobs that survive, several app servers) ---
 # Huey runs ledger exports: on Redis when REDIS_URL is set (several app servers share it), otherwise on a
 # SQLite file in the instance folder (`make run`). Start the worker with `huey_consumer app.tasks.huey`.
@@ -128,3 +141,11 @@ SESSION_ID_LENGTH = 32  # random bytes in a session id
 SESSION_REFRESH_EACH_REQUEST = False  # a request writes its session only when something in it changed
 # Static assets may be cached by the browser this long; every page and download carries `no-store`.
 STATIC_MAX_AGE_SECONDS = int(os.environ.get("STATIC_MAX_AGE_SECONDS", 86400))
+
+# --- The data API (#12): tokens for the 蒙速办 app and staff clients (app/api, README "Data API") ---
+# An access token lives this long; a refresh token as long as a session may (SESSION_MAX_HOURS). Both die at once
+# when their sign-in ends: sign-out, a password change, deactivation, "sign out everywhere".
+API_ACCESS_TOKEN_MINUTES = int(os.environ.get("API_ACCESS_TOKEN_MINUTES", 15))
+JWT_ACCESS_TOKEN_EXPIRES = API_ACCESS_TOKEN_MINUTES * 60
+JWT_REFRESH_TOKEN_EXPIRES = SESSION_MAX_HOURS * 3600
+JWT_TOKEN_LOCATION = ["headers"]

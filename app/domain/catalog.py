@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.domain.enums import CHINESE_NAMES, FastTrack, ItemType, LabelledEnum, Stage, from_chinese
-from app.domain.errors import N_, Problem
+from app.domain.errors import N_, Problem, ValidationError
+from app.domain.materials import MaterialSpec, parse_list
 
 MAX_LIMIT_DAYS = 365
 MAX_NAME_LENGTH = 200
@@ -51,6 +52,7 @@ FILE_COLUMNS: tuple[FileColumn, ...] = (
     FileColumn("fast_track", "快捷服务", "Fast-track service"),
     FileColumn("unpublished", "不予公开", "Not published"),
     FileColumn("is_other", "其它事项", "Other item (free text)"),
+    FileColumn("materials", "申报材料", "Required materials"),
     FileColumn("status", "状态", "Status"),
 )
 
@@ -116,6 +118,8 @@ class ParsedRow:
     values: dict[str, Any]
     department: str
     retired: bool | None
+    # The item's 申报材料, one per line of the cell; None when the file has no such column (left as they are).
+    materials: list[MaterialSpec] | None = None
 
 
 def _enum(enum: type[LabelledEnum], text: str) -> LabelledEnum | None:
@@ -204,12 +208,19 @@ def parse_rows(
                 retired = True
             else:
                 bad("status", N_("“%(value)s” is neither 在用 nor 已停用."), value=status)
+        materials: list[MaterialSpec] | None = None
+        text = cell("materials")
+        if text is not None:
+            try:
+                materials = parse_list(text)
+            except ValidationError as error:
+                bad("materials", error.template, **error.params)
         department = cell("department") or ""
         if not department:
             bad("department", N_("The department is required."))
         for field, template, params in check_item(values):
             bad(field if field in label else "name", template, **params)
-        parsed.append(ParsedRow(row_number, values, department, retired))
+        parsed.append(ParsedRow(row_number, values, department, retired, materials))
     if not parsed:
         problems.append(Problem(None, None, N_("The file has no data rows.")))
     return parsed, problems

@@ -183,6 +183,52 @@ _ASSESSMENT_READ: list[Permission] = [
     ("menu_access", "Analysis"),
 ]
 
+# 申报材料 (#12): agents keep each item's materials checklist on the case; supervisors and liaisons read it.
+_MATERIALS_MANAGE: list[Permission] = [
+    ("can_move", "MaterialsView"),  # received, missing, 容缺 promised, returned, not needed
+    ("can_add", "MaterialsView"),  # a material the case needs beyond the catalog's list
+    ("can_return_all", "MaterialsView"),  # 归档返还: every received original returned in one go
+]
+_MATERIALS_READ: list[Permission] = [("can_checklist", "MaterialsView")]
+# 一次性告知书 and the printable forms of Attachments 4–9 (#12), as HTML and PDF.
+_PAPER: list[Permission] = [("can_print", "PaperView")]
+# 12345 hotline intake (#12): the back-office form that registers a hotline call as an application.
+_HOTLINE: list[Permission] = [
+    ("can_new", "HotlineView"),
+    ("menu_access", "12345 hotline intake"),
+]
+# The data API (#12): each role's calls on the staff endpoints.
+# Every role reads the spec and Swagger UI (/swagger/v1) and the records of its scope; who may take which step is
+# the workflow's (agents and liaisons move items; supervisors cancel decisions, liaisons report them carried out).
+_API_DOCS: list[Permission] = [("can_get", "OpenApiSpec"), ("can_show", "ApiDocsView")]
+_API_SUPERVISOR: list[Permission] = [
+    *_API_DOCS,
+    ("can_get", "CaseApi"),
+    ("can_get", "ItemApi"),
+    ("can_get", "DecisionApi"),
+    ("can_act", "DecisionApi"),
+]
+_API_AGENT: list[Permission] = [*_API_SUPERVISOR, ("can_act", "ItemApi")]
+_API_LIAISON: list[Permission] = [
+    *_API_DOCS,
+    ("can_get", "CaseApi"),
+    ("can_get", "ItemApi"),
+    ("can_act", "ItemApi"),
+    ("can_get", "DecisionApi"),
+    ("can_act", "DecisionApi"),
+]
+# The data API's calls without a login: the app channel and the token sign-in (its own rules: app.api.auth).
+_API_PUBLIC: frozenset[str] = frozenset(
+    {
+        "ChannelApi.catalog",
+        "ChannelApi.apply",
+        "ChannelApi.progress",
+        "TokenApi.login",
+        "TokenApi.refresh",
+        "TokenApi.logout",
+    }
+)
+
 ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
     RoleName.SUPERVISOR: [
         *_SELF_SERVICE,
@@ -209,6 +255,9 @@ ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
         *_DASHBOARD,
         *_ANALYSIS,
         *_ASSESSMENT_READ,
+        *_MATERIALS_READ,
+        *_PAPER,
+        *_API_SUPERVISOR,
     ],
     RoleName.AGENT: [
         *_SELF_SERVICE,
@@ -237,6 +286,11 @@ ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
         *_TYPICAL_WRITE,
         *_TYPICAL_READ,
         *_DASHBOARD,
+        *_MATERIALS_MANAGE,
+        *_MATERIALS_READ,
+        *_PAPER,
+        *_HOTLINE,
+        *_API_AGENT,
     ],
     RoleName.LIAISON: [
         *_SELF_SERVICE,
@@ -254,6 +308,8 @@ ROLE_PERMISSIONS: dict[RoleName, list[Permission]] = {
         *_COORDINATION_LIAISON,
         *_TRAINING_READ,
         *_DASHBOARD,
+        *_MATERIALS_READ,
+        *_API_LIAISON,
     ],
 }
 
@@ -267,6 +323,11 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
     {
         "public.catalog_page",
         "public.catalog_json",
+        # The online application and the progress lookup (#12): rate-limited, a check question against scripts.
+        "channels.apply_index",
+        "channels.apply_form",
+        "channels.apply_done",
+        "channels.progress_page",
         "static",
         "favicon",
         "appbuilder.static",
@@ -275,5 +336,6 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
         "LocaleView.index",
         "UtilView.back",
         "HomeView.index",
+        *_API_PUBLIC,
     }
 )

@@ -23,6 +23,7 @@ from app.domain.engine import (
 )
 from app.domain.enums import LabelledEnum, RoleName
 from app.domain.errors import N_, DomainError, ValidationError
+from app.domain.materials import not_returned
 
 
 class CaseState(LabelledEnum):
@@ -132,7 +133,10 @@ NEED_MESSAGES: dict[Need, str] = {
     Need.SCHEDULE: N_("Give every item a planned filing date before fixing the plan."),
     Need.ITEMS_CLOSED: N_("%(n)s item(s) are still open; a case completes when every item is closed."),
     Need.REASON: N_("Give the reason."),
-    Need.MATERIALS_RETURNED: N_("Record that the materials were returned to the applicant."),
+    Need.MATERIALS_RETURNED: N_(
+        "These originals were received and not yet returned to the applicant: %(names)s. "
+        "Record their return in the materials checklist first."
+    ),
     Need.ARCHIVED: N_("Record that the case file was archived."),
     Need.EVALUATION: N_("Choose the applicant's evaluation."),
     Need.NOTE: N_("Write a note saying what is missing or why."),
@@ -150,6 +154,11 @@ def _live_items(case: Any) -> list[Any]:
 
 def _open_items(case: Any) -> list[Any]:
     return [i for i in case.items if i.state in OPEN_ITEM_VALUES]
+
+
+def _not_returned(case: Any) -> list[str]:
+    """Originals of the case's checklists received and not given back (归档返还), from the rows themselves."""
+    return not_returned(row for item in case.items for row in getattr(item, "materials", ()))
 
 
 def _evaluation_problem(case: Any, step: Step) -> DomainError | None:
@@ -180,7 +189,9 @@ NEED_CHECKS: dict[Need, Guard] = {
         _unmet(Need.ITEMS_CLOSED, n=len(_open_items(case))) if _open_items(case) else None
     ),
     Need.REASON: _when(Need.REASON, lambda record, step: bool(step.note)),
-    Need.MATERIALS_RETURNED: _when(Need.MATERIALS_RETURNED, lambda case, step: bool(step.get("materials_returned"))),
+    Need.MATERIALS_RETURNED: lambda case, step: (
+        _unmet(Need.MATERIALS_RETURNED, names="、".join(_not_returned(case))) if _not_returned(case) else None
+    ),
     Need.ARCHIVED: _when(Need.ARCHIVED, lambda case, step: bool(step.get("archived"))),
     Need.EVALUATION: _evaluation_problem,
     Need.NOTE: _when(Need.NOTE, lambda record, step: bool(step.note)),
@@ -228,7 +239,12 @@ def catalog_allows_fast_acceptance(item: Any, step: Step) -> DomainError | None:
 def _close_case(case: Any, step: Step, context: Context) -> None:
     case.close_reason = step.note[:4000]
     case.closed_on = step.on
-    case.materials_returned = bool(step.get("materials_returned"))
+    _materials_at_close(case, step)
+
+
+def _materials_at_close(case: Any, step: Step) -> None:
+    """Kept on the case as history: whether every received original went back, and the agent's note."""
+    case.materials_returned = not _not_returned(case)
     case.materials_note = str(step.get("materials_note") or "").strip()[:500]
 
 
@@ -251,8 +267,7 @@ def _plan_case(case: Any, step: Step, context: Context) -> None:
 
 def _complete_case(case: Any, step: Step, context: Context) -> None:
     case.closed_on = step.on
-    case.materials_returned = True
-    case.materials_note = str(step.get("materials_note") or "").strip()[:500]
+    _materials_at_close(case, step)
     case.archived = bool(step.get("archived"))
 
 

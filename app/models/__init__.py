@@ -28,6 +28,7 @@ from app.models.coordination import (
     TrainingSession,
 )
 from app.models.followup import CaseLink, Lead, LeadItem, LeadTask, TypicalCase, TypicalCaseVersion
+from app.models.materials import CaseMaterial, CatalogMaterial
 from app.models.org import Department, Region, Staff
 from app.models.security import ServerSession, SignInFailure
 
@@ -39,8 +40,10 @@ __all__ = [
     "CaseEvent",
     "CaseItem",
     "CaseLink",
+    "CaseMaterial",
     "CatalogChange",
     "CatalogItem",
+    "CatalogMaterial",
     "Decision",
     "Department",
     "Enterprise",

@@ -77,6 +77,8 @@ class Case(Model):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
+    # The channel's own reference: the 12345 ticket number, the online application's receipt (#12).
+    channel_ref: Mapped[str] = mapped_column(String(40), default="")
     state: Mapped[str] = mapped_column(String(16), default=CaseState.SUBMITTED.value, index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), index=True)
     applied_on: Mapped[dt.date] = mapped_column(Date)

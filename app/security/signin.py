@@ -1,5 +1,6 @@
-"""Signing in and out: one door (no token API), a lockout that does not tell which names exist, limits shared by
-every worker and server, sign-out as a POST, and the events that end all of a user's sessions."""
+"""Signing in and out: one set of rules for the sign-in page and the data API's token sign-in (a lockout that does
+not tell which names exist, one rate limit shared by both doors and by every worker and server), sign-out as a
+POST, and the events that end all of a user's sessions — and with them the user's API tokens."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from typing import Any
 
 from flask import Flask, abort, current_app, flash, has_request_context, redirect, request, url_for
 from flask_appbuilder import expose
-from flask_appbuilder.api import BaseApi
 from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.decorators import has_access, permission_name
+from flask_appbuilder.security.manager import BaseSecurityManager
 from flask_appbuilder.security.utils import is_null_password
 from flask_babel import gettext
 from flask_login import current_user
@@ -22,8 +23,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.domain.passwords import locked_until
 from app.extensions import db
+from app.models.org import now
 from app.models.security import SignInFailure
-from app.security.sessions import end_sessions, leave_this_session, renew_this_session
+from app.security.sessions import StoredSession, end_sessions, leave_this_session, renew_this_session
 
 log = logging.getLogger(__name__)
 
@@ -89,17 +91,66 @@ def count_unknown_name_failure(name: str, password: str, now: dt.datetime) -> No
         session.commit()
 
 
-# --- No route issues tokens ---------------------------------------------------------------------------------
+# --- The token door (#12): the same rules as the sign-in page --------------------------------------------
+
+SIGN_IN_SCOPE = "sign-in"  # the rate-limit bucket the sign-in page and the token sign-in count in together
+SESSION_CLAIM = "sid"  # the claim naming the server-side session a token belongs to
+API_SESSION_MARK = "_api_sign_in"  # marks a stored session that only tokens use (no browser holds its id)
 
 
-class NoTokenApi(BaseApi):
-    """Takes the place of FAB's SecurityApi, which FAB registers whatever FAB_ADD_SECURITY_API says.
+def sign_in_limit(limiter: Any) -> Any:
+    """AUTH_RATE_LIMIT per address, one count for every door that checks a password (POSTs only)."""
+    return limiter.shared_limit(lambda: current_app.config["AUTH_RATE_LIMIT"], scope=SIGN_IN_SCOPE, methods=["POST"])
 
-    Its /api/v1/security/login and /refresh handed out JWTs outside the sign-in rate limit and lockout. This
-    API has no routes. When a data API comes, its sign-in must go through `auth_user_db` and the limiter.
+
+def check_sign_in(sm: Any, username: str, password: str) -> tuple[Any, dt.datetime | None]:
+    """The sign-in page's rules without its page: (user, None) signed in, (None, until) locked, (None, None) refused.
+
+    The same counts as `/login/` (a login's failures, or an unknown name's keyed hash), so failures through either
+    door lock both; a name that is no active login is answered and counted exactly like a wrong password.
     """
+    user = (sm.find_user(username=username) or sm.find_user(email=username)) if username else None
+    until = sign_in_locked_until(username, user, now())
+    if until is not None:
+        log.warning("token sign-in refused: locked until %s", until.isoformat(timespec="minutes"))
+        return None, until  # refused without even checking the password, as on the page
+    signed_in = BaseSecurityManager.auth_user_db(sm, username, password)  # FAB's check, counts and timing
+    if signed_in is None and (user is None or not user.is_active):
+        count_unknown_name_failure(username, password, now())
+    return signed_in, None
 
-    resource_name = "security"
+
+def _store() -> Any:
+    return current_app.session_interface
+
+
+def _store_id(sid: str) -> str:
+    """Where a token sign-in is kept: under a key derived with SECRET_KEY from the id its tokens carry (readable
+    by whoever holds a token), so that id is no browser session id — a token cannot become a session cookie."""
+    secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    return _store()._get_store_id(hmac.new(secret, f"api:{sid}".encode(), hashlib.sha256).hexdigest())
+
+
+def open_token_session(user_id: int) -> str:
+    """A server-side session for a token sign-in; ending the user's sessions (any way) ends it too."""
+    store = _store()
+    sid = store._generate_sid(store.sid_length)
+    record = StoredSession({"_user_id": str(user_id), API_SESSION_MARK: True}, sid=sid, permanent=False)
+    store._upsert_session(store.lifetime(record), record, _store_id(sid))
+    return sid
+
+
+def token_session_open(sid: Any, user_id: Any) -> bool:
+    """Whether the token's session still exists and belongs to the token's user."""
+    if not isinstance(sid, str) or not sid:
+        return False
+    data = _store()._retrieve_session_data(_store_id(sid))
+    return bool(data) and bool(data.get(API_SESSION_MARK)) and str(data.get("_user_id")) == str(user_id)
+
+
+def close_token_session(sid: str) -> None:
+    """Sign a token's session out: its access and refresh tokens are refused from now on."""
+    _store()._delete_session(_store_id(sid))
 
 
 # --- Signing out --------------------------------------------------------------------------------------------
@@ -125,10 +176,40 @@ class AuthDBView(fab_views.AuthDBView):
 
 
 class SessionSecurityMixin:
-    """For StaffSecurityManager: no token API, POST sign-out, and every event that must end a user's sessions."""
+    """For StaffSecurityManager: the token door, POST sign-out, and every event that must end a user's sessions."""
 
-    security_api = NoTokenApi
     authdbview = AuthDBView
+
+    @property
+    def security_api(self) -> Any:
+        """The data API's sign-in (/api/v1/security/login, /refresh, /logout) in place of FAB's SecurityApi.
+
+        FAB registers its security API whatever FAB_ADD_SECURITY_API says; FAB's handed out tokens outside the
+        lockout and the rate limit. Ours goes through `check_sign_in` and `sign_in_limit`.
+        """
+        from app.api.auth import TokenApi
+
+        return TokenApi
+
+    @property
+    def is_auth_limited(self) -> bool:
+        """FAB's own limit counts the sign-in page alone: `register_views` puts the shared one in its place."""
+        return False
+
+    def register_views(self) -> None:
+        super().register_views()  # type: ignore[misc]
+        if not current_app.config.get("AUTH_RATE_LIMITED"):
+            return
+        limit = sign_in_limit(self.limiter)  # type: ignore[attr-defined]
+        limit(self.auth_view.blueprint)  # type: ignore[attr-defined]
+        endpoint = f"{self.security_api.__name__}.login"
+        current_app.view_functions[endpoint] = limit(current_app.view_functions[endpoint])
+
+    def load_user_jwt(self, jwt_header: Any, jwt_data: dict[str, Any]) -> Any:
+        """A token's user, only while the sign-in it came from lasts (and the login is active)."""
+        if not token_session_open(jwt_data.get(SESSION_CLAIM), jwt_data.get("sub")):
+            return None
+        return super().load_user_jwt(jwt_header, jwt_data)  # type: ignore[misc]
 
     def reset_password(self, userid: Any, password: str) -> None:
         """A new password (own or set by an admin) ends every session of that user; one's own browser stays in."""

@@ -204,20 +204,26 @@ def submit_application(
     channel: str,
     applied_on: dt.date,
     catalog_item_ids: list[int],
-    actor: Staff,
+    actor: Staff | None,
     other_items_text: str = "",
     note: str = "",
     lead_id: int | None = None,
+    channel_ref: str = "",
 ) -> Case:
     """Register an application (Attachment 4): enterprise (reused by credit code), project, case and its items.
 
     With `lead_id`, the application comes from a tracked lead (提前介入), which is converted in the same transaction.
+    Without an actor the applicant applied through a public channel (`app.services.channels.apply_online`, which
+    checks the region's published catalog first): its events are the system's, and a registered enterprise's
+    record is not rewritten from a public page (the case keeps what was submitted). `channel_ref` is the
+    channel's own reference (12345 ticket, online receipt).
     """
-    if RoleName.AGENT.value not in role_names(actor):
-        raise Forbidden()
-    if region_id not in visible_region_ids(actor):
-        raise NotFound()
-    lead = leads.convertible_lead(lead_id, actor, region_id, applied_on) if lead_id else None
+    if actor is not None:
+        if RoleName.AGENT.value not in role_names(actor):
+            raise Forbidden()
+        if region_id not in visible_region_ids(actor):
+            raise NotFound()
+    lead = leads.convertible_lead(lead_id, actor, region_id, applied_on) if lead_id and actor is not None else None
     region = db.session.get(Region, region_id)
     try:
         channel = Channel(channel).value
@@ -236,7 +242,7 @@ def submit_application(
             company = Enterprise(region_id=region_id, **enterprise_values)
             db.session.add(company)
             db.session.flush()
-        else:
+        elif actor is not None:
             # The applicant's latest data; earlier cases keep what they were submitted with.
             _correct(company, {k: v for k, v in enterprise_values.items() if v}, actor, "enterprise")
         venture = _project_for(region_id, company, project_values, actor)
@@ -245,10 +251,11 @@ def submit_application(
             region_id=region_id,
             project_id=venture.id,
             channel=channel,
+            channel_ref=(channel_ref or "").strip()[:40],
             state=CaseState.SUBMITTED.value,
             applied_on=applied_on,
             request_note=(note or "").strip()[:4000],
-            created_by_id=actor.id,
+            created_by_id=actor.id if actor is not None else None,
             enterprise_name=enterprise_values["name"],
             credit_code=enterprise_values["credit_code"],
             project_name=project_values["name"],
@@ -284,8 +291,12 @@ class ProjectOfAnotherEnterprise(ValidationError):
     template = N_("The project code %(code)s is registered to %(enterprise)s (case %(case)s), not to this applicant.")
 
 
-def _project_for(region_id: int, company: Enterprise, values: dict[str, Any], actor: Staff) -> Project:
-    """The project applied for: a code registered before is the same project (one record, its cases listed)."""
+def _project_for(region_id: int, company: Enterprise, values: dict[str, Any], actor: Staff | None) -> Project:
+    """The project applied for: a code registered before is the same project (one record, its cases listed).
+
+    Staff correct a registered project with what the applicant brings; a public application (no staff actor) does
+    not: its data stays with its own case (as submitted) until an agent takes it up.
+    """
     existing = None
     if values["code"]:
         existing = db.session.scalar(
@@ -306,7 +317,8 @@ def _project_for(region_id: int, company: Enterprise, values: dict[str, Any], ac
     ).first()
     if open_case is not None:
         raise DuplicateProject(code=values["code"], case=open_case.number, state=CaseState(open_case.state).label)
-    _correct(existing, values, actor, "project")
+    if actor is not None:
+        _correct(existing, values, actor, "project")
     return existing
 
 
@@ -375,7 +387,10 @@ def _add_items(case: Case, catalog_item_ids: list[int], other_text: str, actor: 
         db.session.add(item)
         added.append(item)
     db.session.flush()
+    from app.services.materials import create_checklist  # materials read cases: imported when first used
+
     for item in added:
+        create_checklist(item)  # 申报材料: the catalog's materials become the item's checklist
         _case_event(case, actor, "add_item", item=item, to_state=ItemState.PLANNED.value, note=item.name)
     db.session.expire(case, ["items"])
     return added
@@ -521,14 +536,16 @@ def move_case(
     *,
     note: str = "",
     expected_version: int | None = None,
-    materials_returned: bool = False,
     materials_note: str = "",
     archived: bool = False,
     level: str = "",
 ) -> Case:
-    """Take `action` on a case along the workflow rows; refuses with a named reason, changing nothing."""
+    """Take `action` on a case along the workflow rows; refuses with a named reason, changing nothing.
+
+    Completion and termination check the materials checklist's rows (every received original returned);
+    `materials_note` is the agent's own note about the return, kept with the case.
+    """
     values = {
-        "materials_returned": materials_returned,
         "materials_note": materials_note,
         "archived": archived,
         "level": level,
@@ -627,7 +644,8 @@ class ReadEvent:
 
 
 def _liaison_timeline(case: Case, events: list[CaseEvent], actor: Staff) -> list[ReadEvent]:
-    """Their items' and their decisions' entries and the case's own; no note naming another department's item."""
+    """Their items' (and those items' materials') and their decisions' entries and the case's own; no note naming
+    another department's item."""
     mine = {i.id for i in case.items if i.department_id == actor.department_id}
     own = {i.name for i in case.items if i.id in mine}
     others = {i.name for i in case.items if i.id not in mine}
@@ -638,7 +656,7 @@ def _liaison_timeline(case: Case, events: list[CaseEvent], actor: Staff) -> list
     )
     shown = []
     for event in events:
-        if event.subject_type == "item":
+        if event.subject_type in ("item", "material"):
             keep = event.item_id in mine
         elif event.subject_type == "decision":
             keep = event.subject_id in decisions

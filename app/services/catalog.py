@@ -23,8 +23,9 @@ from app.domain.catalog import (
 )
 from app.domain.enums import CatalogAction, FastTrack, ItemType, Stage, chinese_name
 from app.domain.errors import N_, FileRejected, Forbidden, NotFound, Problem, ValidationError
+from app.domain.materials import MaterialSpec, check_specs, describe_list
 from app.extensions import db
-from app.models import CatalogChange, CatalogItem, Department, Region, Staff
+from app.models import CatalogChange, CatalogItem, CatalogMaterial, Department, Region, Staff
 from app.models.org import now
 from app.services.clock import today
 from app.services.engine import check_version, committing
@@ -110,6 +111,7 @@ def add_item(region_id: int, values: dict[str, Any], actor: Staff, reason: str =
 
 
 def _add(region: Region, values: dict[str, Any], actor: Staff, reason: str) -> CatalogItem:
+    materials = values.get("materials")
     values = {k: v for k, v in values.items() if k in EDITABLE_FIELDS}
     values["name"] = (values.get("name") or "").strip()
     _raise_first(check_item(values))
@@ -126,6 +128,9 @@ def _add(region: Region, values: dict[str, Any], actor: Staff, reason: str) -> C
     db.session.add(item)
     db.session.flush()
     _record(item, CatalogAction.CREATED, actor, reason)
+    if materials:  # part of the item as created (like its other fields, not a change of its own)
+        check_specs(materials)
+        apply_material_specs(item, materials)
     return item
 
 
@@ -141,15 +146,21 @@ def update_item(
 
 
 def _update(item: CatalogItem, values: dict[str, Any], actor: Staff, reason: str) -> list[str]:
+    """Apply changed fields (and the 申报材料 list if `values` has "materials"): one version, a history row each."""
     merged = {name: getattr(item, name) for name in EDITABLE_FIELDS}
     merged.update({k: v for k, v in values.items() if k in EDITABLE_FIELDS})
     if isinstance(merged.get("name"), str):
         merged["name"] = merged["name"].strip()
     changed = [name for name in EDITABLE_FIELDS if merged[name] != getattr(item, name)]
-    if not changed:
+    old_materials = item_materials(item)
+    new_materials = values.get("materials")
+    materials_changed = new_materials is not None and list(new_materials) != old_materials
+    if not changed and not materials_changed:
         return []
     reason = _require_reason(reason)
     _raise_first(check_item(merged))
+    if materials_changed:
+        check_specs(new_materials)
     if "department_id" in changed:
         _check_department(item.region_id, merged["department_id"])
     if "name" in changed:
@@ -157,6 +168,8 @@ def _update(item: CatalogItem, values: dict[str, Any], actor: Staff, reason: str
     old = {name: getattr(item, name) for name in changed}
     for name in changed:
         setattr(item, name, merged[name])
+    if materials_changed:
+        apply_material_specs(item, new_materials)
     item.updated_by_id = actor.id
     item.updated_at = now()
     db.session.flush()  # bumps item.version
@@ -170,7 +183,73 @@ def _update(item: CatalogItem, values: dict[str, Any], actor: Staff, reason: str
             old_value=_as_text(name, old[name]),
             new_value=_as_text(name, merged[name]),
         )
+    if materials_changed:
+        record_material_change(item, actor, reason, old_materials, new_materials)
+        changed.append("materials")
     return changed
+
+
+# --- 申报材料: each item's required materials ----------------------------------------------------------
+
+
+def item_materials(item: CatalogItem) -> list[MaterialSpec]:
+    """The item's materials in use, in order, as the catalog states them."""
+    return [
+        MaterialSpec(m.name, m.form, m.count, m.notes, m.deferrable)
+        for m in item.materials  # type: ignore[attr-defined]
+        if m.retired_at is None
+    ]
+
+
+def apply_material_specs(item: CatalogItem, specs: list[MaterialSpec]) -> None:
+    """Make the item's rows in use match `specs`: same names kept (updated), others retired, new ones added.
+
+    Rows are never deleted: cases made from them keep pointing at them, and a name that comes back is the
+    same row restored.
+    """
+    rows = {m.name: m for m in item.materials}  # type: ignore[attr-defined]
+    wanted = {spec.name for spec in specs}
+    for position, spec in enumerate(specs, start=1):
+        row = rows.get(spec.name)
+        if row is None:
+            row = CatalogMaterial(catalog_item_id=item.id, name=spec.name, created_at=now())
+            db.session.add(row)
+            item.materials.append(row)  # type: ignore[attr-defined]
+        row.position, row.form, row.count = position, spec.form, spec.count
+        row.notes, row.deferrable, row.retired_at = spec.notes, spec.deferrable, None
+    for name, row in rows.items():
+        if name not in wanted and row.retired_at is None:
+            row.retired_at = now()
+
+
+def record_material_change(
+    item: CatalogItem, actor: Staff | None, reason: str, old: list[MaterialSpec], new: list[MaterialSpec]
+) -> None:
+    db.session.expire(item, ["materials"])  # read again in the new order
+    db.session.add(
+        CatalogChange(
+            item_id=item.id,
+            version=item.version,
+            action=CatalogAction.UPDATED.value,
+            field="materials",
+            old_value=describe_list(old),
+            new_value=describe_list(new),
+            reason=reason,
+            actor_id=actor.id if actor is not None else None,
+            changed_at=now(),
+        )
+    )
+
+
+def set_materials(
+    item_id: int, specs: list[MaterialSpec], actor: Staff, reason: str, expected_version: int | None = None
+) -> bool:
+    """Replace an item's list of required materials (admins); recorded in its history. False: nothing changed."""
+    item = _editable_item(item_id, actor)
+    check_version(item, expected_version)
+    with committing(item):
+        changed = _update(item, {"materials": specs}, actor, reason)
+    return bool(changed)
 
 
 def retire_item(item_id: int, actor: Staff, reason: str, expected_version: int | None = None) -> CatalogItem:
@@ -276,11 +355,13 @@ def _apply_rows(
         values["department_id"] = departments[row.department].id
         item = existing.get(values["name"])
         if item is None:
-            item = _add(region, values, actor, reason)
+            item = _add(region, {**values, "materials": row.materials or []}, actor, reason)
             report.created.append(item.name)
             if row.retired:
                 _set_retired(item, True, actor, reason)
             continue
+        if row.materials is not None:
+            values["materials"] = row.materials
         did_change = False
         if _update(item, values, actor, reason):
             report.updated.append(item.name)
@@ -324,7 +405,7 @@ def export_catalog(region_id: int, actor: Staff, english_headers: bool = False) 
     sheet.merge_range(
         0, 0, 0, len(FILE_COLUMNS) - 1, f"{region.name} 代办帮办事项目录清单（{today().isoformat()}）", title
     )
-    widths = {"name": 48, "department": 14, "stage": 16, "item_type": 14}
+    widths = {"name": 48, "department": 14, "stage": 16, "item_type": 14, "materials": 60}
     for col, column in enumerate(FILE_COLUMNS):
         sheet.write_string(1, col, column.english if english_headers else column.chinese, head)
         sheet.set_column(col, col, widths.get(column.key, 11))
@@ -342,6 +423,7 @@ def export_catalog(region_id: int, actor: Staff, english_headers: bool = False) 
             chinese_name(FastTrack(item.fast_track)),
             YES if item.unpublished else NO,
             YES if item.is_other else NO,
+            describe_list(item_materials(item)),
             RETIRED if item.retired else IN_USE,
         ]
         for col, value in enumerate(cells):

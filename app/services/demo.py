@@ -18,7 +18,7 @@ from app.domain.enums import RoleName
 from app.domain.errors import DomainError
 from app.extensions import db
 from app.models import Case, CatalogItem, Department, JointReview, Region, Staff
-from app.services import cases, catalog
+from app.services import cases, catalog, materials
 from app.services.calendar import work_calendar
 from app.services.cases import PlanLine
 from app.services.clock import today
@@ -249,6 +249,7 @@ def _story(region: Region, people: DemoPeople, n: int, story: str, project: tupl
     if story == "accepted":
         return
     cases.entrust_case(case.id, agent, _on(start, 2))
+    _hand_in_materials(case.id, agent, _on(start, 2), promise_by=_on(start, 2) + dt.timedelta(days=20))
     if story == "entrusted":
         return
     filing = _on(start, 5)
@@ -259,7 +260,8 @@ def _story(region: Region, people: DemoPeople, n: int, story: str, project: tupl
     if story == "planned":
         return
     if story == "terminated":
-        cases.terminate_case(case.id, agent, "申请人决定暂缓投资，撤回委托", _on(start, 10), materials_returned=True)
+        _give_materials_back(case.id, agent, _on(start, 10))
+        cases.terminate_case(case.id, agent, "申请人决定暂缓投资，撤回委托", _on(start, 10))
         return
     case = db.session.get(Case, case.id)
     for item in case.items:
@@ -286,17 +288,38 @@ def _story(region: Region, people: DemoPeople, n: int, story: str, project: tupl
         return
     for item in db.session.get(Case, case.id).items:
         cases.approve_item(item.id, _liaison(people, item), _on(filing, 20))
+    _give_materials_back(case.id, agent, _on(filing, 22))
     cases.complete_case(
         case.id,
         agent,
         _on(filing, 22),
-        materials_returned=True,
         archived=True,
         materials_note="原件已返还",
     )
     if story == "evaluated":
         level = "very_satisfied" if n % 2 else "satisfied"
         cases.evaluate_case(case.id, agent, level, "代办员全程跟进，服务周到", on=_on(filing, 26))
+
+
+def _hand_in_materials(case_id: int, agent: Staff, on: dt.date, promise_by: dt.date) -> None:
+    """申报材料 at the entrustment: each item's materials received, but one 容缺 promise where the item allows it."""
+    for item in db.session.get(Case, case_id).items:
+        promised = False
+        for row in item.materials:
+            if row.deferrable and item.allows_incomplete and not promised:
+                materials.promise(row.id, agent, promise_by, on=on, note="申请人承诺补齐")
+                promised = True
+            else:
+                materials.receive(row.id, agent, on)
+
+
+def _give_materials_back(case_id: int, agent: Staff, on: dt.date) -> None:
+    """归档返还: promised materials came in meanwhile; every original goes back to the applicant at the end."""
+    for item in db.session.get(Case, case_id).items:
+        for row in item.materials:
+            if row.state == "promised":
+                materials.receive(row.id, agent, on)
+    materials.return_all(case_id, agent, on, note="原件已当面返还申请人")
 
 
 def seed_demo_coordination() -> int:

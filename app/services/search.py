@@ -96,12 +96,13 @@ def project_matches(value: str | None) -> ColumnElement[bool] | None:
 
 
 def case_matches(value: str | None) -> ColumnElement[bool] | None:
-    """The one search box: case number, enterprise name, credit code or project code."""
+    """The one search box: case number, enterprise name, credit code, project code or channel reference (12345
+    ticket, online receipt)."""
     text = _text(value)
     if not text:
         return None
     return or_(
-        *_like(text, Case.number, Case.enterprise_name, Case.credit_code, Case.project_code),
+        *_like(text, Case.number, Case.enterprise_name, Case.credit_code, Case.project_code, Case.channel_ref),
         _projects(*_like(text, Enterprise.name, Enterprise.credit_code, Project.code)),
     )
 

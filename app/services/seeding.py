@@ -5,14 +5,16 @@ from __future__ import annotations
 import csv
 import secrets
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from app.domain.enums import ItemType, RegionLevel, RoleName, Stage, from_chinese
+from app.domain.materials import MaterialSpec
 from app.extensions import db
-from app.models import CatalogChange, CatalogItem, Department, Region, Staff
+from app.models import CatalogChange, CatalogItem, CatalogMaterial, Department, Region, Staff
 from app.models.org import now
 
 LEAD_KIND = "政务服务部门"
@@ -115,6 +117,67 @@ def provision_region(region: Region, report: SeedReport | None = None) -> None:
         )
     report.count("catalog items", len(new_items))
     db.session.flush()
+    _seed_materials(region, {item.id for item in new_items}, report)
+
+
+MATERIALS_REASON = "参考申报材料初始化"
+
+
+def _seed_materials(region: Region, new_ids: set[int], report: SeedReport) -> None:
+    """The reference items' 申报材料 (seeds/materials.csv) for items that never had any (run twice, same rows).
+
+    Items seeded in this same run get their rows in one insert (every test and every new region seeds them);
+    an item seeded before materials existed gets them as a change in its history, one by one.
+    """
+    from app.services.catalog import apply_material_specs, record_material_change
+
+    by_seq = _reference_materials(str(current_app.config["SEEDS_DIR"]))
+    listed = set(db.session.scalars(select(CatalogMaterial.catalog_item_id).distinct()))
+    items = db.session.scalars(
+        select(CatalogItem).where(CatalogItem.region_id == region.id, CatalogItem.reference_seq.in_(list(by_seq)))
+    ).all()
+    stamp, fresh = now(), []
+    for item in items:
+        if item.id in listed or item.reference_seq is None:
+            continue
+        specs = by_seq[item.reference_seq]
+        if item.id in new_ids:
+            fresh.extend(
+                {
+                    "catalog_item_id": item.id,
+                    "position": position,
+                    "name": spec.name,
+                    "form": spec.form,
+                    "count": spec.count,
+                    "notes": spec.notes,
+                    "deferrable": spec.deferrable,
+                    "retired_at": None,
+                    "created_at": stamp,
+                }
+                for position, spec in enumerate(specs, start=1)
+            )
+        else:
+            apply_material_specs(item, specs)
+            item.updated_at = now()
+            db.session.flush()
+            record_material_change(item, None, MATERIALS_REASON, [], specs)
+        report.count("catalog materials", len(specs))
+    if fresh:
+        db.session.execute(insert(CatalogMaterial), fresh)
+    db.session.flush()
+
+
+@cache
+def _reference_materials(seeds_dir: str) -> dict[int, list[MaterialSpec]]:
+    """materials.csv of a seeds folder by reference number, read and checked once per process."""
+    from app.domain.materials import clean_spec
+
+    by_seq: dict[int, list[MaterialSpec]] = {}
+    with (Path(seeds_dir) / "materials.csv").open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            spec = clean_spec(row["material"], row["form"], row["count"], row["notes"], row["deferrable"] == "是")
+            by_seq.setdefault(int(row["seq"]), []).append(spec)
+    return by_seq
 
 
 def _other_row() -> dict[str, str]:

@@ -195,6 +195,15 @@ def register_views(appbuilder: AppBuilder) -> None:
     leads.register(appbuilder)
     typical.register(appbuilder)
 
+    # Channels and paper (#12): materials checklists, printable forms, the 12345 intake, the data API.
+    from app import api
+    from app.views import channels, materials, paper
+
+    materials.register(appbuilder)
+    paper.register(appbuilder)
+    channels.register(appbuilder)
+    api.register(appbuilder)
+
     # Dashboards, chart views, the pivot explorer and performance assessment (考核).
     from app.views import assessment, dashboards, pivot
 
@@ -205,6 +214,9 @@ def register_views(appbuilder: AppBuilder) -> None:
 
 def register_public(app: Flask) -> None:
     app.register_blueprint(public.bp)
+    from app.views import channels
+
+    channels.register_public(app)  # online application and progress lookup (#12)
     # Browsers ask for /favicon.ico on their own: answered as a static file, it can never render a page that
     # would consume the next page's flashed messages or race its session cookie.
     icon = Path(app.static_folder or "", "favicon.svg").read_bytes()  # tiny: kept in memory, no file handle
@@ -233,8 +245,19 @@ def guard_actions(app: Flask) -> None:
         name_blank_choices(view)
 
     @app.before_request
+    def refuse_nul_characters() -> None:
+        """A NUL character is nothing anyone types, and PostgreSQL refuses it in any string: a bad request (400)
+        on every page and form, public or not, before a query could fail with a 500. (The data API refuses it
+        itself, field by field, in JSON.)"""
+        if request.path.startswith("/api/"):
+            return
+        given = (*request.args.listvalues(), *request.form.listvalues())
+        if "\x00" in request.path or any("\x00" in value for values in given for value in values):
+            abort(400)
+
+    @app.before_request
     def check_arguments() -> None:
-        """Ids past 64 bits are no record (404); malformed list arguments are a bad request (400)."""
+        """Ids past 32 bits are no record (404); malformed list arguments are a bad request (400)."""
         endpoint = request.endpoint or ""
         view = views.get(endpoint.split(".")[0])
         if view is None:

@@ -303,13 +303,13 @@ def run_service(call: Callable[[], Any], success: str | None = None) -> bool:
 
 MAX_PAGE_SIZE = 100  # the largest size FAB's own page-size menu offers
 MAX_PAGE = 100_000
-MAX_ID = 2**63 - 1  # ids are 64-bit integers on every database we run on
-_DIGITS = re.compile(r"\d{1,19}")
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: 32 bits on PostgreSQL and MariaDB
+_DIGITS = re.compile(r"\d{1,10}")
 _FILTER_ARG = re.compile(r"_flt_(\d)_(.*)")  # FAB's own pattern: one digit, then the column
 
 
 def valid_id(value: Any) -> bool:
-    """Whether a path or form value can be a row id (a positive 64-bit integer)."""
+    """Whether a path or form value can be a row id (a positive 32-bit integer)."""
     if isinstance(value, int):
         return 0 < value <= MAX_ID
     return isinstance(value, str) and bool(_DIGITS.fullmatch(value)) and 0 < int(value) <= MAX_ID

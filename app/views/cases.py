@@ -37,6 +37,7 @@ from app.domain.lights import Light
 from app.domain.links import ACTION_LABELS as LINK_LABELS
 from app.domain.links import CASE_EVENT_LABELS as LINK_CASE_LABELS
 from app.domain.links import LinkState
+from app.domain.materials import MATERIAL_LABELS, MaterialState
 from app.domain.privacy import mask_phone
 from app.domain.typical import ACTION_LABELS as TYPICAL_LABELS
 from app.domain.typical import CASE_EVENT_LABELS as TYPICAL_CASE_LABELS
@@ -54,7 +55,7 @@ from app.domain.workflow import (
 from app.extensions import db
 from app.models import Case, CaseItem, CatalogItem, Enterprise, ExportJob, Project, Staff
 from app.services import cases as case_service
-from app.services import coordination, leads, links, search, typical
+from app.services import coordination, leads, links, materials, paper, search, typical
 from app.services.clock import today
 from app.services.exports import download_path, job_expired, job_expires_at, job_for
 from app.services.ledger import LedgerScope, count_rows, write_ledger
@@ -121,6 +122,7 @@ def _event_vocabulary() -> dict[str, tuple[dict[str, str], type[LabelledEnum]]]:
         "link": (LINK_LABELS, LinkState),
         "lead": (LEAD_LABELS, LeadState),
         "typical": (TYPICAL_LABELS, TypicalState),
+        "material": (MATERIAL_LABELS, MaterialState),
     }
 
 
@@ -772,6 +774,8 @@ class CasePageView(BaseView):
             other_cases=[c for c in case_service.project_cases(case.project_id, user) if c.id != case.id],
             coordination=coordination.for_case(case, user),
             links=links.for_case(case, user),
+            paper=paper.forms_for(case, user),
+            materials=None if linked else materials.panel(case, user, book),
             lead=None if linked else leads.for_case(case, user),
             typical=typical.for_case(case, user),
             can_escalate=not linked and coordination.can_escalate(case, user),
@@ -813,7 +817,6 @@ class CasePageView(BaseView):
                 _parse_date(form.get("on")) or today(),
                 note=form.get("note", ""),
                 expected_version=_version(),
-                materials_returned=bool(form.get("materials_returned")),
                 materials_note=form.get("materials_note", ""),
                 archived=bool(form.get("archived")),
                 level=form.get("level", ""),

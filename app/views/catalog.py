@@ -11,13 +11,16 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import get_locale, gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from markupsafe import Markup
 from sqlalchemy import select
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.domain.catalog import check_item
 from app.domain.enums import CatalogAction, FastTrack, ItemType, Stage
+from app.domain.errors import DomainError
+from app.domain.materials import MaterialForm, describe_list, parse_list
 from app.extensions import db
 from app.models import CatalogChange, CatalogItem, Department, Region
 from app.services import catalog as catalog_service
@@ -28,6 +31,7 @@ from app.views.base import (
     EagerInterface,
     ServiceModelView,
     actor,
+    error_text,
     full_name,
     region_scope,
     run_service,
@@ -61,9 +65,11 @@ def _blank(value: Any) -> Any:
 _CODE_LABELS = {m.value: m.label for enum in (ItemType, Stage, FastTrack) for m in enum}
 
 
-def _change_value(value: Any) -> str:
+def _change_value(value: Any) -> Any:
     if value is None:
         return ""
+    if "\n" in value:  # a list (申报材料): one line each
+        return Markup("<br>").join(value.split("\n"))
     if value in ("true", "false"):
         return gettext("Yes") if value == "true" else gettext("No")
     return gettext(_CODE_LABELS[value]) if value in _CODE_LABELS else value
@@ -94,6 +100,14 @@ FIELD_LABELS: dict[str, Any] = {
 }
 
 
+# History rows name the field they changed; the 申报材料 list is one more "field" there.
+HISTORY_FIELDS: dict[str, Any] = {**FIELD_LABELS, "materials": lazy_gettext("Required materials")}
+MATERIALS_HELP = lazy_gettext(
+    "One material per line: name（原件 / 复印件 / 原件及复印件，number of copies 份，可容缺 if it may come later）"
+    "：notes. A line with the name alone is one original."
+)
+
+
 class CatalogItemForm(DynamicForm):
     """Fields of a catalog item; department choices are filled per request."""
 
@@ -111,6 +125,12 @@ class CatalogItemForm(DynamicForm):
     fast_track = SelectField(FIELD_LABELS["fast_track"], choices=_choices(FastTrack))
     unpublished = BooleanField(FIELD_LABELS["unpublished"])
     is_other = BooleanField(FIELD_LABELS["is_other"])
+    materials_text = TextAreaField(
+        HISTORY_FIELDS["materials"],
+        description=MATERIALS_HELP,
+        render_kw={"rows": 8, "class": "form-control"},
+        validators=[Length(max=20000)],
+    )
     reason = StringField(
         lazy_gettext("Reason for the change"),
         validators=[Length(max=500)],
@@ -137,6 +157,15 @@ class CatalogItemAddForm(CatalogItemForm):
 
 def _form_values(form: CatalogItemForm) -> dict[str, Any]:
     return {name: getattr(form, name).data for name in FIELD_LABELS}
+
+
+def _with_materials(form: CatalogItemForm) -> dict[str, Any]:
+    """The form's values with its 申报材料 list (checked in `check_form`); a form sent without the field leaves
+    the list as it is, an emptied field clears it."""
+    values = _form_values(form)
+    if "materials_text" in request.form:
+        values["materials"] = parse_list(form.materials_text.data)
+    return values
 
 
 def _service_regions() -> list[Region]:
@@ -191,7 +220,7 @@ class CatalogChangeView(ModelView):
         "old_value": _change_value,
         "new_value": _change_value,
         "action": _enum_label(CatalogAction),
-        "field": lambda value: str(FIELD_LABELS[value]) if value in FIELD_LABELS else (value or ""),
+        "field": lambda value: str(HISTORY_FIELDS[value]) if value in HISTORY_FIELDS else (value or ""),
     }
 
 
@@ -263,10 +292,11 @@ class CatalogItemView(ServiceModelView):
     order_columns = ["seq", "name", "stage", "legal_limit_days", "promised_limit_days", "retired_at"]
     add_form = CatalogItemAddForm
     edit_form = CatalogItemEditForm
-    add_columns = ["region_id", *FIELD_LABELS, "reason"]
-    edit_columns = [*FIELD_LABELS, "reason"]
+    add_columns = ["region_id", *FIELD_LABELS, "materials_text", "reason"]
+    edit_columns = [*FIELD_LABELS, "materials_text", "reason"]
     label_columns = {
         **FIELD_LABELS,
+        "materials_text": HISTORY_FIELDS["materials"],
         "region": lazy_gettext("Region"),
         "department": lazy_gettext("Department"),
         "retired_at": lazy_gettext("Status"),
@@ -307,6 +337,8 @@ class CatalogItemView(ServiceModelView):
         if item is not None and request.method == "GET":
             form.version.data = str(item.version)
             form.reason.data = ""
+            specs = catalog_service.item_materials(item)
+            form.materials_text.data = describe_list(specs) if specs else ""
 
     def check_form(self, form: CatalogItemForm, item: CatalogItem | None = None) -> bool:
         # The catalog's own rules (e.g. promised limit within the legal one), each at its field.
@@ -315,14 +347,29 @@ class CatalogItemView(ServiceModelView):
             field = getattr(form, name)
             if not field.errors:
                 field.errors = [*field.errors, gettext(template, **params)]
+        try:
+            parse_list(form.materials_text.data)
+        except DomainError as error:
+            form.materials_text.errors = [*form.materials_text.errors, error_text(error)]
+            return False
         return not problems
 
     def service_add(self, form: CatalogItemForm) -> None:
-        catalog_service.add_item(form.region_id.data, _form_values(form), actor(), form.reason.data or "")
+        values = _with_materials(form)
+        catalog_service.add_item(form.region_id.data, values, actor(), form.reason.data or "")
 
     def service_edit(self, item: CatalogItem, form: CatalogItemForm) -> None:
         version = int(form.version.data) if (form.version.data or "").isdigit() else None
-        catalog_service.update_item(item.id, _form_values(form), actor(), form.reason.data or "", version)
+        values = _with_materials(form)
+        catalog_service.update_item(item.id, values, actor(), form.reason.data or "", version)
+
+    def render_template(self, template: str, **kwargs: Any) -> Any:
+        # The item page lists its 申报材料 under the fields (the rows in use, in order).
+        if template == self.show_template and (request.view_args or {}).get("pk") is not None:
+            item = self.datamodel.get(request.view_args["pk"], self._base_filters)
+            kwargs["catalog_materials"] = catalog_service.item_materials(item) if item is not None else []
+            kwargs["MaterialForm"] = MaterialForm
+        return super().render_template(template, **kwargs)
 
     # --- retire / restore ---------------------------------------------------------------------------
 

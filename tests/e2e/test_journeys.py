@@ -64,7 +64,6 @@ def test_an_agent_takes_a_case_from_application_to_evaluation_with_the_liaison(j
     j.login("dlt_agent")
     j.page.goto(case_url)
     form = j.step(j.page.locator(".case-actions"), "complete")
-    form.modal.locator("input[name=materials_returned]").check()
     form.modal.locator("input[name=archived]").check()
     form.submit()
     expect(j.page.locator(".case-state")).to_have_text("已办结")

@@ -11,7 +11,7 @@ from app.domain.errors import Forbidden, NotFound, StaleRecord, ValidationError
 from app.domain.workflow import CASE_TRANSITIONS, CaseState
 from app.extensions import db
 from app.models import Case, CaseEvent, CaseItem, CatalogItem, Enterprise
-from app.services import cases
+from app.services import cases, materials
 from app.services.cases import PlanLine
 from app.services.deadlines import Deadlines
 from tests.factories import apply
@@ -60,7 +60,7 @@ def test_the_whole_journey_from_application_to_evaluation(app, staff, today_is):
     plan = _item(db.session.get(Case, case.id), "建设用地规划许可证核发")
     cases.accept_item(plan.id, land, D(2026, 9, 25), incomplete=True, promised_on=D(2026, 10, 15))
     cases.approve_item(plan.id, land, D(2026, 10, 12))
-    cases.complete_case(case.id, agent, D(2026, 10, 21), materials_returned=True, archived=True)
+    cases.complete_case(case.id, agent, D(2026, 10, 21), archived=True)
     cases.evaluate_case(case.id, agent, "very_satisfied", "服务周到")
     case = db.session.get(Case, case.id)
     assert case.state == "evaluated"
@@ -130,7 +130,6 @@ def test_every_case_action_is_refused_from_every_other_state(app, staff, today_i
                 staff("dlt_agent"),
                 D(2026, 10, 1),
                 note="x",
-                materials_returned=True,
                 archived=True,
                 level="satisfied",
             )
@@ -152,10 +151,13 @@ def test_what_must_be_filled_first_is_named(app, staff, today_is):
     cases.fix_plan(case.id, agent, D(2026, 9, 4))
     cases.move_case(case.id, "start", agent, D(2026, 9, 5))
     with pytest.raises(ValidationError, match="still open"):
-        cases.complete_case(case.id, agent, D(2026, 9, 30), materials_returned=True, archived=True)
+        cases.complete_case(case.id, agent, D(2026, 9, 30), archived=True)
+    original = next(m for m in db.session.get(Case, case.id).items[0].materials if m.form == "original")
+    materials.receive(original.id, agent, D(2026, 9, 3))
     with pytest.raises(ValidationError, match="materials"):
         cases.terminate_case(case.id, agent, "申请人撤回")
-    cases.terminate_case(case.id, agent, "申请人撤回", D(2026, 10, 1), materials_returned=True)
+    materials.give_back(original.id, agent, D(2026, 10, 1))
+    cases.terminate_case(case.id, agent, "申请人撤回", D(2026, 10, 1))
     case = db.session.get(Case, case.id)
     assert case.state == "terminated" and case.close_reason == "申请人撤回"
     assert case.items[0].state == "withdrawn"  # nothing deleted, the item is closed as withdrawn

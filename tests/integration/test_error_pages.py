@@ -214,3 +214,16 @@ def test_the_browsers_own_favicon_request_neither_renders_a_page_nor_touches_the
         assert "Set-Cookie" not in response.headers
     page = client.get("/catalog/list/").get_data(as_text=True)
     assert 'rel="icon"' in page and "favicon.svg" in page
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data", "status"),
+    [
+        ("get", "/caselist/list/?_flt_0_search=a%00b", None, 400),
+        ("post", "/public/progress", {"number": "150621-2026-0001\x00", "phone": "1"}, 400),
+        ("get", "/cases/2147483648", None, 404),  # ids are 32-bit INTEGER columns on PostgreSQL and MariaDB
+    ],
+)
+def test_a_nul_character_or_an_id_past_32_bits_is_refused_before_any_query(login, method, url, data, status):
+    client = login("dlt_agent")
+    assert getattr(client, method)(url, data=data).status_code == status

@@ -144,12 +144,12 @@ def test_a_project_code_registered_again_reuses_the_project_or_names_the_open_ca
     first = apply(agent, code=code)
     with pytest.raises(DuplicateProject, match=first.number):
         apply(agent, code=code)
-    cases.terminate_case(first.id, agent, "申请人撤回", D(2026, 9, 3), materials_returned=True)
+    cases.terminate_case(first.id, agent, "申请人撤回", D(2026, 9, 3))
     again = apply(agent, code=code, name="光伏治沙项目（重新申请）", applied_on=D(2026, 10, 9))
     assert again.project_id == first.project_id
     assert [c.number for c in cases.project_cases(first.project_id, agent)] == [again.number, first.number]
     assert db.session.get(Case, first.id).project_name == PROJECT["name"]
-    cases.terminate_case(again.id, agent, "撤回", D(2026, 10, 9), materials_returned=True)
+    cases.terminate_case(again.id, agent, "撤回", D(2026, 10, 9))
     first17 = "91150621" + "00001234" + org_check_character("00001234")
     other = {**ENTERPRISE, "name": "另一家企业", "credit_code": first17 + credit_check_character(first17)}
     with pytest.raises(ProjectOfAnotherEnterprise, match=again.number):
@@ -197,7 +197,7 @@ def test_terminating_a_case_withdraws_its_items_from_the_state_each_was_in(app, 
     case = _planned(staff, names=("取水许可审批", "建设用地规划许可证核发"))
     guided, untouched = case.items
     cases.move_item(guided.id, "prepare", agent, D(2026, 9, 10))
-    cases.terminate_case(case.id, agent, "项目暂缓", D(2026, 9, 12), materials_returned=True)
+    cases.terminate_case(case.id, agent, "项目暂缓", D(2026, 9, 12))
     withdrawals = {e.item_id: e for e in _events(case.id, "withdraw")}
     assert withdrawals[guided.id].from_state == "preparing"
     assert withdrawals[untouched.id].from_state == "planned"
@@ -215,7 +215,7 @@ def test_a_closed_case_is_read_only_and_plan_steps_wait_for_the_entrustment(app,
         cases.move_item(new.items[0].id, "prepare", agent, D(2026, 9, 2))
 
     case = _planned(staff)
-    cases.terminate_case(case.id, agent, "撤回", D(2026, 9, 5), materials_returned=True)
+    cases.terminate_case(case.id, agent, "撤回", D(2026, 9, 5))
     closed = db.session.get(Case, case.id)
     access = cases.case_access(closed, agent)
     assert access.case_actions == [] and not (access.can_assign_agent or access.can_edit_plan or access.can_add_items)

@@ -59,7 +59,7 @@ def test_the_enterprise_page_lists_its_corrections_with_labels_and_who(login, st
 def test_a_project_applied_for_again_lists_its_other_cases(login, staff):
     agent = staff("dlt_agent")
     first = apply(agent, code="2026-150621-44-01-888002")
-    cases.terminate_case(first.id, agent, "撤回", D(2026, 9, 3), materials_returned=True)
+    cases.terminate_case(first.id, agent, "撤回", D(2026, 9, 3))
     again = apply(agent, code="2026-150621-44-01-888002", applied_on=D(2026, 10, 9))
     page = login("dlt_agent").get(f"/cases/{again.id}").get_data(as_text=True)
     assert "该项目的其他案件" in page and first.number in page

@@ -77,7 +77,7 @@ def world(app, staff, today_is) -> World:
     code = "2026-150621-44-01-900001"
     earlier = apply(agent, names=(LAND,), code=code, applied_on=D(2026, 8, 3))
     cases.accept_case(earlier.id, agent, D(2026, 8, 4))
-    cases.terminate_case(earlier.id, agent, "企业撤回申请", D(2026, 8, 10), materials_returned=True)
+    cases.terminate_case(earlier.id, agent, "企业撤回申请", D(2026, 8, 10))
 
     case = apply(agent, code=code, applied_on=D(2026, 9, 1))
     cases.accept_case(case.id, agent, D(2026, 9, 2))
@@ -97,7 +97,7 @@ def world(app, staff, today_is) -> World:
 
     ended = apply(agent, applied_on=D(2026, 9, 1))
     cases.accept_case(ended.id, agent, D(2026, 9, 2))
-    cases.terminate_case(ended.id, agent, TERMINATION, D(2026, 9, 8), materials_returned=True)
+    cases.terminate_case(ended.id, agent, TERMINATION, D(2026, 9, 8))
 
     city = apply(staff("agent"), region_code="150600", name=CITY_PROJECT, applied_on=D(2026, 9, 1))
     db.session.expire_all()

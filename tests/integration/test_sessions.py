@@ -282,18 +282,20 @@ def test_a_visitor_of_public_pages_leaves_no_session_behind(web):
     assert visitor.get_cookie(COOKIE) is None
 
 
-def test_no_route_issues_tokens(web):
+def test_only_the_data_apis_sign_in_issues_tokens_and_fabs_security_api_is_gone(web):
+    """FAB's SecurityApi (tokens outside the lockout and the limit) is replaced by the data API's own (#12), which
+    shares the sign-in page's rules (tests/integration/test_api.py)."""
     client = web.test_client()
-    assert client.post("/api/v1/security/login", json={"username": "admin", "password": PASSWORD}).status_code == 404
-    assert client.post("/api/v1/security/refresh").status_code == 404
-    issuers = [
+    assert client.post("/api/v1/security/login", json={"username": "admin", "password": "wrong-1"}).status_code == 401
+    issuers = sorted(
         rule.rule
         for rule in web.url_map.iter_rules()
         if web.view_functions[rule.endpoint].__module__.startswith("flask_appbuilder.security.api")
         or re.search(r"/api/.*(login|refresh|token)", rule.rule)
-    ]
-    assert issuers == []
-    assert [r.rule for r in web.url_map.iter_rules() if "login" in r.rule] == ["/login/"]  # the one door
+    )
+    assert issuers == ["/api/v1/security/login", "/api/v1/security/refresh"]
+    doors = sorted(r.rule for r in web.url_map.iter_rules() if "login" in r.rule)
+    assert doors == ["/api/v1/security/login", "/login/"]
 
 
 # --- The lockout does not tell which names exist ------------------------------------------------------------

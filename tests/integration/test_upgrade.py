@@ -7,27 +7,29 @@ import io
 
 import openpyxl
 from flask_migrate import upgrade
-from sqlalchemy import MetaData, insert, inspect, select
+from sqlalchemy import MetaData, func, insert, inspect, select
 
 from app.extensions import db
-from app.models import Case, CatalogItem, Region
+from app.models import Case, CatalogChange, CatalogItem, Region
+from app.services import catalog, seeding
 from app.services.ledger import LedgerScope, region_scope_for, write_ledger
 from app.services.roles import sync_roles
-from app.services.seeding import seed_reference
 from tests.conftest import _drop_everything
 
 # The schema as the case-lifecycle release shipped it (before ledgers, reports and lockouts).
 PREVIOUS_RELEASE = "3cd04ed015e5"
 
 
-def test_a_database_of_the_previous_release_upgrades_with_its_cases_intact(app):
+def test_a_database_of_the_previous_release_upgrades_with_its_cases_intact(app, monkeypatch):
     db.session.remove()
     _drop_everything()
     try:
         upgrade(revision=PREVIOUS_RELEASE)
         tables = set(inspect(db.engine).get_table_names())
         assert "agency_case" in tables and "monthly_report" not in tables
-        seed_reference()  # regions, departments and catalog have not changed since that release
+        with monkeypatch.context() as previous:  # that release's seed: no 申报材料 yet
+            previous.setattr(seeding, "_seed_materials", lambda *args: None)
+            seeding.seed_reference()  # regions, departments and catalog have not changed since that release
         dalate = db.session.scalar(select(Region).where(Region.code == "150621"))
         water = db.session.scalar(
             select(CatalogItem).where(CatalogItem.region_id == dalate.id, CatalogItem.name == "取水许可审批")
@@ -133,6 +135,19 @@ def test_a_database_of_the_previous_release_upgrades_with_its_cases_intact(app):
         write_ledger(buffer, LedgerScope(ids, region.name))
         buffer.seek(0)
         assert openpyxl.load_workbook(buffer)["事项台账"]["F4"].value == "取水许可审批"
+        # `flask seed` after the upgrade gives the old catalog its materials, each as a change in its history.
+        seeding.seed_reference()
+        db.session.expire_all()
+        water = db.session.get(CatalogItem, water.id)
+        assert water.version == 2 and [m.name for m in catalog.item_materials(water)][:1] == ["取水许可申请书"]
+        assert (
+            db.session.scalar(
+                select(func.count(CatalogChange.id)).where(
+                    CatalogChange.item_id == water.id, CatalogChange.field == "materials"
+                )
+            )
+            == 1
+        )
     finally:
         db.session.remove()
         _drop_everything()

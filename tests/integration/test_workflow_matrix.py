@@ -62,7 +62,6 @@ def test_each_role_takes_exactly_its_case_transitions(app, staff, role, transiti
         staff(USERS[role]),
         D(2026, 11, 20),
         note="理由",
-        materials_returned=True,
         archived=True,
         level="satisfied",
     )

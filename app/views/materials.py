@@ -1,0 +1,123 @@
+"""申报材料 on cases: record what became of each material (the panel lives on the case page), and its own page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import abort, redirect, request, url_for
+from flask_appbuilder import AppBuilder, BaseView, expose, has_access
+from flask_babel import gettext
+
+from app.domain.errors import NotFound
+from app.domain.materials import MATERIAL_LABELS, MaterialForm, MaterialState
+from app.services import materials as materials_service
+from app.services.cases import case_for
+from app.services.clock import today
+from app.services.lights import light_book
+from app.views.base import actor, run_service
+from app.views.cases import light_badge
+
+
+def _date(raw: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _version() -> int | None:
+    raw = request.form.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _back(case_id: int) -> Any:
+    """To the page the form came from (the case page's panel), never off the site."""
+    target = request.form.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
+        return redirect(target)
+    return redirect(url_for("CasePageView.case", case_id=case_id, _anchor="materials"))
+
+
+class MaterialsView(BaseView):
+    """The materials checklist of a case: its page (read), and the steps agents record on its rows."""
+
+    route_base = "/materials"
+    default_view = "checklist"
+    base_permissions = ["can_checklist", "can_move", "can_add", "can_return_all"]
+
+    @expose("/case/<int:case_id>")
+    @has_access
+    def checklist(self, case_id: int) -> Any:
+        user = actor()
+        try:
+            case = case_for(case_id, user)
+        except NotFound:
+            abort(404)
+        return self.render_template(
+            "materials/page.html",
+            title=gettext("Materials checklist of %(number)s", number=case.number),
+            case=case,
+            materials=materials_service.panel(case, user, light_book()),
+            light_badge=light_badge,
+            today=today(),
+            MaterialForm=MaterialForm,
+            MaterialState=MaterialState,
+            standalone=True,
+        )
+
+    @expose("/<int:material_id>/move/<action>", methods=["POST"])
+    @has_access
+    def move(self, material_id: int, action: str) -> Any:
+        form = request.form
+        case_id = form.get("case_id", type=int) or 0
+        run_service(
+            lambda: materials_service.move_material(
+                material_id,
+                action,
+                actor(),
+                _date(form.get("on")) or today(),
+                note=form.get("note", ""),
+                promised_on=_date(form.get("promised_on")),
+                expected_version=_version(),
+            ),
+            gettext("Recorded: %(action)s.", action=gettext(MATERIAL_LABELS.get(action, action))),
+        )
+        return _back(case_id)
+
+    @expose("/add", methods=["POST"])
+    @has_access
+    def add(self) -> Any:
+        form = request.form
+        run_service(
+            lambda: materials_service.add_material(
+                form.get("item_id", type=int) or 0,
+                actor(),
+                form.get("name", ""),
+                form.get("form", MaterialForm.ORIGINAL.value),
+                form.get("count", "1"),
+                form.get("notes", ""),
+                bool(form.get("deferrable")),
+            ),
+            gettext("Material added to the checklist."),
+        )
+        return _back(form.get("case_id", type=int) or 0)
+
+    @expose("/case/<int:case_id>/return_all", methods=["POST"])
+    @has_access
+    def return_all(self, case_id: int) -> Any:
+        form = request.form
+        run_service(
+            lambda: materials_service.return_all(
+                case_id, actor(), _date(form.get("on")) or today(), form.get("note", "")
+            ),
+            gettext("Every received original is recorded as returned."),
+        )
+        return _back(case_id)
+
+
+def register(appbuilder: AppBuilder) -> None:
+    """Add this module's views and menu entries (none: the checklist is reached from the case page)."""
+    appbuilder.add_view_no_menu(MaterialsView)
