@@ -106,7 +106,9 @@ def _require_open(case: Case, message: str) -> None:
 
 # --- enterprises, projects, applications --------------------------------------------------------------
 
-_ENTERPRISE_FIELDS = (
+# What an application (Attachment 4) says of the enterprise and of the project: the back office and the public
+# channels read the same fields.
+ENTERPRISE_FIELDS = (
     "name",
     "credit_code",
     "address",
@@ -116,7 +118,7 @@ _ENTERPRISE_FIELDS = (
     "contact_person",
     "contact_phone",
 )
-_PROJECT_FIELDS = (
+PROJECT_FIELDS = (
     "name",
     "address",
     "code",
@@ -139,7 +141,7 @@ def _text(values: dict[str, Any], key: str, limit: int) -> str:
 
 def clean_enterprise(values: dict[str, Any]) -> dict[str, Any]:
     """Enterprise fields checked: name required, GB 32100 credit code, 6-digit postcode."""
-    cleaned = {key: _text(values, key, 300) for key in _ENTERPRISE_FIELDS}
+    cleaned = {key: _text(values, key, 300) for key in ENTERPRISE_FIELDS}
     if not cleaned["name"]:
         raise ValidationError(N_("The enterprise name is required."))
     cleaned["name"] = cleaned["name"][:200]
@@ -168,7 +170,7 @@ def _amount(values: dict[str, Any], key: str) -> Decimal | None:
 
 def clean_project(values: dict[str, Any]) -> dict[str, Any]:
     """Project fields checked: name, code shape, amounts in 万元 (this year's within the total), category."""
-    cleaned: dict[str, Any] = {key: _text(values, key, 300) for key in _PROJECT_FIELDS}
+    cleaned: dict[str, Any] = {key: _text(values, key, 300) for key in PROJECT_FIELDS}
     if not cleaned["name"]:
         raise ValidationError(N_("The project name is required."))
     cleaned["name"] = cleaned["name"][:200]
@@ -338,9 +340,9 @@ def submitted_as(case: Case) -> dict[str, Any]:
     except ValueError:
         data = {}
     company, venture = case.project.enterprise, case.project
-    enterprise = {key: getattr(company, key) for key in _ENTERPRISE_FIELDS} | (data.get("enterprise") or {})
-    project = {key: getattr(venture, key) for key in _PROJECT_FIELDS} | (data.get("project") or {})
-    changed = any(str(enterprise[k] or "") != str(getattr(company, k) or "") for k in _ENTERPRISE_FIELDS) or any(
+    enterprise = {key: getattr(company, key) for key in ENTERPRISE_FIELDS} | (data.get("enterprise") or {})
+    project = {key: getattr(venture, key) for key in PROJECT_FIELDS} | (data.get("project") or {})
+    changed = any(str(enterprise[k] or "") != str(getattr(company, k) or "") for k in ENTERPRISE_FIELDS) or any(
         str(project[k] or "") != str(getattr(venture, k) or "") for k in ("name", "code", "address")
     )
     return {"enterprise": enterprise, "project": project, "changed_since": changed}

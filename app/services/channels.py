@@ -56,28 +56,10 @@ from app.services import cases
 from app.services.catalog import published_catalog
 from app.services.clock import today
 
-ENTERPRISE_KEYS = (
-    "name",
-    "credit_code",
-    "address",
-    "postcode",
-    "legal_representative",
-    "phone",
-    "contact_person",
-    "contact_phone",
-)
-PROJECT_KEYS = (
-    "name",
-    "code",
-    "address",
-    "total_investment",
-    "planned_investment",
-    "fund_source",
-    "land_nature",
-    "category",
-    "main_use_and_scale",
-    "progress_before",
-)
+ENTERPRISE_KEYS = cases.ENTERPRISE_FIELDS
+# The public form asks the project what the back office does, but whether it is a key project and its leader in
+# charge: the service centre decides those.
+PROJECT_KEYS = tuple(key for key in cases.PROJECT_FIELDS if key not in ("is_key_project", "leader_in_charge"))
 REQUIRED = (
     "enterprise_name",
     "enterprise_credit_code",

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, g, request
@@ -385,3 +386,27 @@ def sortable_columns(view: BaseModelView, declared: Iterable[str] | None) -> lis
         return list(declared)
     formatted = set(getattr(view, "formatters_columns", {}) or {})
     return [c for c in view.order_columns or () if c not in formatted]
+
+
+# --- what a step form sends --------------------------------------------------------------------------------
+
+
+def form_date(raw: str | None) -> dt.date | None:
+    """A date typed in a form (ISO), or None for an empty or unreadable one (the service names what is missing)."""
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def form_version() -> int | None:
+    """The version of the record the form was drawn from (optimistic locking), if it sent one."""
+    raw = request.form.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def safe_next(default: str) -> str:
+    """The page a form asks to go back to, if it is a path on this site; otherwise `default`."""
+    target = request.form.get("next") or request.args.get("next") or ""
+    parts = urlsplit(target)
+    return target if target.startswith("/") and not parts.netloc and not target.startswith("//") else default

@@ -8,7 +8,6 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
@@ -70,7 +69,10 @@ from app.views.base import (
     actor,
     error_text,
     flash_error,
+    form_date,
+    form_version,
     region_scope,
+    safe_next,
     scoped_regions,
 )
 from app.views.errors import render_error
@@ -642,24 +644,6 @@ class ProjectView(HistoryShowMixin, ServiceModelView):
 # --- the case page ---------------------------------------------------------------------------------------
 
 
-def _parse_date(raw: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-
-
-def _version() -> int | None:
-    raw = request.form.get("version", "")
-    return int(raw) if raw.isdigit() else None
-
-
-def _safe_next(default: str) -> str:
-    target = request.form.get("next") or request.args.get("next") or ""
-    parts = urlsplit(target)
-    return target if target.startswith("/") and not parts.netloc and not target.startswith("//") else default
-
-
 # A valid stand-in for the fields not under test when the application form is checked field by field.
 _SAMPLE_CREDIT_CODE = "91350100M000100Y43"
 
@@ -703,7 +687,7 @@ def application_problems(values: Any) -> dict[str, str]:
     if values.get("channel", "") not in {c.value for c in Channel}:
         problems["channel"] = gettext("Choose the channel the application came by.")
     raw_date = values.get("applied_on", "")
-    if raw_date and _parse_date(raw_date) is None:
+    if raw_date and form_date(raw_date) is None:
         problems["applied_on"] = gettext("The date format is not correct (YYYY-MM-DD).")
     return problems
 
@@ -793,7 +777,7 @@ class CasePageView(BaseView):
             abort(404)
 
     def _back(self, case_id: int) -> Any:
-        return redirect(_safe_next(url_for(".case", case_id=case_id)))
+        return redirect(safe_next(url_for(".case", case_id=case_id)))
 
     def _run(self, call: Any, success: str) -> bool:
         try:
@@ -814,9 +798,9 @@ class CasePageView(BaseView):
                 case_id,
                 action,
                 actor(),
-                _parse_date(form.get("on")) or today(),
+                form_date(form.get("on")) or today(),
                 note=form.get("note", ""),
-                expected_version=_version(),
+                expected_version=form_version(),
                 materials_note=form.get("materials_note", ""),
                 archived=bool(form.get("archived")),
                 level=form.get("level", ""),
@@ -831,7 +815,9 @@ class CasePageView(BaseView):
     def items(self, case_id: int) -> Any:
         ids = [int(v) for v in request.form.getlist("catalog_item_id") if v.isdigit()]
         self._run(
-            lambda: case_service.choose_items(case_id, ids, request.form.get("other_text", ""), actor(), _version()),
+            lambda: case_service.choose_items(
+                case_id, ids, request.form.get("other_text", ""), actor(), form_version()
+            ),
             gettext("Items added to the case."),
         )
         return self._back(case_id)
@@ -848,12 +834,12 @@ class CasePageView(BaseView):
                 case_service.PlanLine(
                     item.id,
                     int(position) if position.isdigit() else item.position,
-                    _parse_date(request.form.get(f"filing_{item.id}")),
+                    form_date(request.form.get(f"filing_{item.id}")),
                 )
             )
         self._run(
             lambda: case_service.plan_schedule(
-                case_id, lines, actor(), _parse_date(request.form.get("planned_end")), _version()
+                case_id, lines, actor(), form_date(request.form.get("planned_end")), form_version()
             ),
             gettext("Service plan saved."),
         )
@@ -868,7 +854,7 @@ class CasePageView(BaseView):
             flash(gettext("Choose the agent from the list."), "danger")
             return self._back(case_id)
         self._run(
-            lambda: case_service.assign_agent(case_id, agent_id, actor(), _version()),
+            lambda: case_service.assign_agent(case_id, agent_id, actor(), form_version()),
             gettext("Agent named."),
         )
         return self._back(case_id)
@@ -884,11 +870,11 @@ class CasePageView(BaseView):
                 item_id,
                 action,
                 actor(),
-                _parse_date(form.get("on")) or today(),
+                form_date(form.get("on")) or today(),
                 note=form.get("note", ""),
-                expected_version=_version(),
+                expected_version=form_version(),
                 incomplete=bool(form.get("incomplete")),
-                promised_on=_parse_date(form.get("promised_on")),
+                promised_on=form_date(form.get("promised_on")),
                 commitment=bool(form.get("commitment")),
             ),
             gettext("Done: %(action)s.", action=gettext(ACTION_LABELS.get(action, action))),
@@ -908,7 +894,7 @@ class CasePageView(BaseView):
             default = url_for("CaseView.list")
         else:
             default = url_for(".case", case_id=moved.case_id)
-        return redirect(_safe_next(default))
+        return redirect(safe_next(default))
 
     # --- the application form (Attachment 4) ----------------------------------------------------------
 
@@ -948,7 +934,7 @@ class CasePageView(BaseView):
                         {k: values.get(f"enterprise_{k}", "") for k in ENTERPRISE_LABELS},
                         {k: values.get(f"project_{k}", "") for k in PROJECT_LABELS},
                         values.get("channel", ""),
-                        _parse_date(values.get("applied_on")) or today(),
+                        form_date(values.get("applied_on")) or today(),
                         [int(v) for v in values.getlist("catalog_item_id") if v.isdigit()],
                         user,
                         other_items_text=values.get("other_text", ""),

@@ -31,8 +31,8 @@ from app.models import Case, CaseEvent, Decision, Department, JointReview
 from app.services import coordination
 from app.services.clock import today
 from app.services.scope import role_names, visible_department_ids
-from app.views.base import EagerInterface, actor, region_scope, run_service
-from app.views.cases import _label, _parse_date, _safe_next, _version, light_badge, lights
+from app.views.base import EagerInterface, actor, form_date, form_version, region_scope, run_service, safe_next
+from app.views.cases import _label, light_badge, lights
 
 
 def _review_link(review: JointReview) -> Markup:
@@ -115,9 +115,9 @@ def _step(mover: Any, record_id: int, action: str) -> None:
             record_id,
             action,
             actor(),
-            _parse_date(request.form.get("on")) or today(),
+            form_date(request.form.get("on")) or today(),
             note=request.form.get("note", ""),
-            expected_version=_version(),
+            expected_version=form_version(),
         ),
         gettext("Done: %(action)s.", action=gettext(ACTION_LABELS.get(action, action))),
     )
@@ -148,7 +148,7 @@ class ReviewPageView(BaseView):
             abort(404)
 
     def _back(self, review_id: int) -> Any:
-        return redirect(_safe_next(url_for(".review", review_id=review_id)))
+        return redirect(safe_next(url_for(".review", review_id=review_id)))
 
     @expose("/<int:review_id>")
     @has_access
@@ -214,7 +214,7 @@ class ReviewPageView(BaseView):
             case_ids = list(db.session.scalars(select(Case.id).where(Case.number.in_(numbers))))
             plan = coordination.ReviewPlan(
                 region_id=region_id,
-                held_on=_parse_date(form.get("held_on")) or today(),
+                held_on=form_date(form.get("held_on")) or today(),
                 topic=form.get("topic", ""),
                 kind=form.get("kind", ""),
                 convened_by=form.get("convened_by", ""),
@@ -257,7 +257,7 @@ class ReviewPageView(BaseView):
             if form.get(f"attended_{p.department_id}") in ("0", "1")
         }
         done = gettext("Attendance recorded.")
-        run_service(lambda: coordination.record_attendance(review.id, marks, actor(), _version()), done)
+        run_service(lambda: coordination.record_attendance(review.id, marks, actor(), form_version()), done)
         return self._back(review_id)
 
     @expose("/<int:review_id>/minutes", methods=["POST"])
@@ -265,7 +265,7 @@ class ReviewPageView(BaseView):
     @permission_name("minutes")
     def minutes(self, review_id: int) -> Any:
         run_service(
-            lambda: coordination.write_minutes(review_id, request.form.get("minutes", ""), actor(), _version()),
+            lambda: coordination.write_minutes(review_id, request.form.get("minutes", ""), actor(), form_version()),
             gettext("Minutes saved."),
         )
         return self._back(review_id)
@@ -296,7 +296,7 @@ class ReviewPageView(BaseView):
                 case_id=case_id,
                 item_id=item_id,
                 due_days=int(days) if days.isdigit() and len(days) < 4 else None,
-                due_on=_parse_date(form.get("due_on")),
+                due_on=form_date(form.get("due_on")),
             ),
             gettext("Decision recorded."),
         )
@@ -307,7 +307,7 @@ class ReviewPageView(BaseView):
     @permission_name("decision")
     def decision(self, decision_id: int, action: str) -> Any:
         _step(coordination.move_decision, decision_id, action)
-        return redirect(_safe_next(url_for("DecisionView.list")))
+        return redirect(safe_next(url_for("DecisionView.list")))
 
     @expose("/escalations")
     @has_access
@@ -330,8 +330,8 @@ class ReviewPageView(BaseView):
                 form.get("reason", ""),
                 form.get("tried", ""),
                 int(item) if item.isdigit() and len(item) < 12 else None,
-                _parse_date(form.get("on")),
+                form_date(form.get("on")),
             ),
             gettext("Escalated: it waits for the next joint review."),
         )
-        return redirect(_safe_next(url_for("CasePageView.case", case_id=case_id)))
+        return redirect(safe_next(url_for("CasePageView.case", case_id=case_id)))

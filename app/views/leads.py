@@ -21,17 +21,25 @@ from app.models import Lead, Region
 from app.services import leads, search
 from app.services.clock import today
 from app.services.scope import role_names
-from app.views.base import EagerInterface, actor, error_text, flash_error, region_scope, run_service, scoped_regions
+from app.views.base import (
+    EagerInterface,
+    actor,
+    error_text,
+    flash_error,
+    form_date,
+    form_version,
+    region_scope,
+    run_service,
+    safe_next,
+    scoped_regions,
+)
 from app.views.cases import (
     ListFilter,
     SearchableListMixin,
     _agent_choices,
     _enum_choices,
     _label,
-    _parse_date,
     _region_choices,
-    _safe_next,
-    _version,
     light_badge,
     lights,
     phone,
@@ -189,7 +197,7 @@ class LeadPageView(BaseView):
             abort(404)
 
     def _back(self, lead_id: int) -> Any:
-        return redirect(_safe_next(url_for(".lead", lead_id=lead_id)))
+        return redirect(safe_next(url_for(".lead", lead_id=lead_id)))
 
     @expose("/<int:lead_id>")
     @has_access
@@ -274,7 +282,7 @@ class LeadPageView(BaseView):
         problems: dict[str, str] = {}
         if request.method == "POST":
             saved = self._save(
-                lambda: leads.update_lead(lead.id, request.form, _item_ids(), user, _version()), problems
+                lambda: leads.update_lead(lead.id, request.form, _item_ids(), user, form_version()), problems
             )
             if saved is not None:
                 flash(gettext("Lead saved."), "success")
@@ -296,9 +304,9 @@ class LeadPageView(BaseView):
                 lead_id,
                 action,
                 actor(),
-                _parse_date(request.form.get("on")) or today(),
+                form_date(request.form.get("on")) or today(),
                 note=request.form.get("note", ""),
-                expected_version=_version(),
+                expected_version=form_version(),
             ),
             gettext("Done: %(action)s.", action=gettext(ACTION_LABELS.get(action, action))),
         )
@@ -310,7 +318,7 @@ class LeadPageView(BaseView):
     def add_task(self, lead_id: int) -> Any:
         form = request.form
         raw_due = form.get("due_on", "")
-        due_on = _parse_date(raw_due)
+        due_on = form_date(raw_due)
         if raw_due and due_on is None:
             flash_error(ValidationError(N_("The date format is not correct (YYYY-MM-DD).")))
             return self._back(lead_id)
@@ -339,7 +347,7 @@ class LeadPageView(BaseView):
             call = lambda: leads.close_task(  # noqa: E731
                 task_id,
                 user,
-                _parse_date(form.get("on")) or today(),
+                form_date(form.get("on")) or today(),
                 not_needed=step == "not_needed",
                 note=form.get("note", ""),
             )

@@ -20,8 +20,17 @@ from app.models.followup import CaseLink
 from app.services import links
 from app.services.clock import today
 from app.services.search import enum_is
-from app.views.base import EagerInterface, actor, error_text, run_service, scoped_regions
-from app.views.cases import ListFilter, SearchableListMixin, _label, _parse_date, _safe_next, _version
+from app.views.base import (
+    EagerInterface,
+    actor,
+    error_text,
+    form_date,
+    form_version,
+    run_service,
+    safe_next,
+    scoped_regions,
+)
+from app.views.cases import ListFilter, SearchableListMixin, _label
 
 
 class LinkScopeFilter(BaseFilter):
@@ -150,7 +159,7 @@ class LinkPageView(BaseView):
                 external_reference=form.get("external_reference", "") if kind == "external" else "",
                 external_state=form.get("external_state", "") if kind == "external" else "",
                 direction=form.get("direction", ""),
-                on=_parse_date(form.get("on")),
+                on=form_date(form.get("on")),
             )
             try:
                 links.link_case(case.id, link_request, user)
@@ -182,12 +191,12 @@ class LinkPageView(BaseView):
                 link.id,
                 actor(),
                 request.form.get("note", ""),
-                _parse_date(request.form.get("on")) or today(),
-                _version(),
+                form_date(request.form.get("on")) or today(),
+                form_version(),
             ),
             gettext("Done: %(action)s.", action=gettext(ACTION_LABELS["end"])),
         )
-        return redirect(_safe_next(url_for("CaseLinkView.list")))
+        return redirect(safe_next(url_for("CaseLinkView.list")))
 
     @expose("/<int:link_id>/state", methods=["POST"])
     @has_access
@@ -198,7 +207,7 @@ class LinkPageView(BaseView):
         form = request.form
         try:
             links.record_external_state(
-                link.id, form.get("external_state", ""), actor(), _parse_date(form.get("on")), _version()
+                link.id, form.get("external_state", ""), actor(), form_date(form.get("on")), form_version()
             )
         except DomainError as error:
             return self.render_template(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import abort, redirect, request, url_for
 from flask_appbuilder import AppBuilder, BaseView, expose, has_access
@@ -16,29 +14,13 @@ from app.services import materials as materials_service
 from app.services.cases import case_for
 from app.services.clock import today
 from app.services.lights import light_book
-from app.views.base import actor, run_service
+from app.views.base import actor, form_date, form_version, run_service, safe_next
 from app.views.cases import light_badge
-
-
-def _date(raw: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-
-
-def _version() -> int | None:
-    raw = request.form.get("version", "")
-    return int(raw) if raw.isdigit() else None
 
 
 def _back(case_id: int) -> Any:
     """To the page the form came from (the case page's panel), never off the site."""
-    target = request.form.get("next") or ""
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
-        return redirect(target)
-    return redirect(url_for("CasePageView.case", case_id=case_id, _anchor="materials"))
+    return redirect(safe_next(url_for("CasePageView.case", case_id=case_id, _anchor="materials")))
 
 
 class MaterialsView(BaseView):
@@ -78,10 +60,10 @@ class MaterialsView(BaseView):
                 material_id,
                 action,
                 actor(),
-                _date(form.get("on")) or today(),
+                form_date(form.get("on")) or today(),
                 note=form.get("note", ""),
-                promised_on=_date(form.get("promised_on")),
-                expected_version=_version(),
+                promised_on=form_date(form.get("promised_on")),
+                expected_version=form_version(),
             ),
             gettext("Recorded: %(action)s.", action=gettext(MATERIAL_LABELS.get(action, action))),
         )
@@ -111,7 +93,7 @@ class MaterialsView(BaseView):
         form = request.form
         run_service(
             lambda: materials_service.return_all(
-                case_id, actor(), _date(form.get("on")) or today(), form.get("note", "")
+                case_id, actor(), form_date(form.get("on")) or today(), form.get("note", "")
             ),
             gettext("Every received original is recorded as returned."),
         )

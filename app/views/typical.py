@@ -25,8 +25,16 @@ from app.models import Case, CaseItem, TypicalCase
 from app.services import search, typical
 from app.services.cases import case_for
 from app.services.scope import city_region_ids
-from app.views.base import EagerInterface, actor, display_value, flash_error, run_service
-from app.views.cases import ListFilter, SearchableListMixin, _label, _safe_next, _version
+from app.views.base import (
+    EagerInterface,
+    actor,
+    display_value,
+    flash_error,
+    form_version,
+    run_service,
+    safe_next,
+)
+from app.views.cases import ListFilter, SearchableListMixin, _label
 
 
 class TypicalScope(BaseFilter):
@@ -245,7 +253,7 @@ class TypicalPageView(BaseView):
         record = self._record(typical_id)
         form = request.form
         try:
-            typical.save_writeup(record.id, form.get("title", ""), form.get("body", ""), actor(), _version())
+            typical.save_writeup(record.id, form.get("title", ""), form.get("body", ""), actor(), form_version())
         except DomainError as error:
             flash_error(error)
             db.session.rollback()
@@ -259,7 +267,7 @@ class TypicalPageView(BaseView):
         record = self._record(typical_id)
         run_service(
             lambda: typical.move_writeup(
-                record.id, action, actor(), note=request.form.get("note", ""), expected_version=_version()
+                record.id, action, actor(), note=request.form.get("note", ""), expected_version=form_version()
             ),
             gettext("Done: %(action)s.", action=gettext(ACTION_LABELS.get(action, action))),
         )
@@ -268,7 +276,7 @@ class TypicalPageView(BaseView):
         except NotFound:
             # Submitted or decided out of the user's sight (e.g. after a return): back to the list.
             return redirect(url_for("TypicalWorkView.list"))
-        return redirect(_safe_next(url_for(".writeup", typical_id=record.id)))
+        return redirect(safe_next(url_for(".writeup", typical_id=record.id)))
 
 
 def _opens_case(case_id: int) -> bool:
