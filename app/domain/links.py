@@ -1,7 +1,10 @@
 """纵向三级联动 as rows: a case linked to its counterpart at the service centre directly above or below.
 
-Which region pairs may link is decided here on plain values (a region's id and parent), as is the link's
-one move (active → ended, by an agent of either side); `app.services.links` loads, checks and records.
+A link between two cases of this system is a key to the other side's case, so it is given, not taken: an agent
+*requests* it, naming the region directly above or below and the project; an agent or supervisor of that region
+*accepts* it, choosing (or registering) their own counterpart case — only then is anything of it readable — or
+refuses it. Which region pairs may link is decided here on plain values (a region's id and parent), as are the
+link's moves; `app.services.links` loads, checks who stands on which side, and records.
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ from app.domain.errors import N_, DomainError, ValidationError
 
 
 class LinkState(LabelledEnum):
+    REQUESTED = "requested"
     ACTIVE = "active"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
     ENDED = "ended"
 
 
@@ -30,23 +36,40 @@ class Direction(LabelledEnum):
 
 class Need(LabelledEnum):
     REASON = "reason"
+    COUNTERPART = "counterpart"
 
 
-# Agents of either side end a link; supervisors read it.
+# Agents request, withdraw and end links; agents and supervisors of the region asked answer; both read them.
 LINK_KEEPERS = frozenset({RoleName.AGENT})
+LINK_ANSWERERS = frozenset({RoleName.AGENT, RoleName.SUPERVISOR})
 LINK_READERS = frozenset({RoleName.AGENT, RoleName.SUPERVISOR})
+# Requests one case may have waiting at once: enough for the city and a banner or two, not a sweep.
+MAX_OPEN_REQUESTS = 3
+OPEN_LINK_VALUES = frozenset({LinkState.REQUESTED.value, LinkState.ACTIVE.value})
 
 
-class PairRefused(ValidationError):
-    """The two cases are not at neighbouring levels (city ↔ banner)."""
+class NotLinkable(ValidationError):
+    """One answer for a region that is not a neighbour, a case that does not exist, is closed or lies elsewhere.
+
+    It says no more than the asker already knows, so that a refusal tells nothing about the other level's cases.
+    """
+
+    template = N_(
+        "No link can be made that way: a link joins an open case with one open case of the city directly "
+        "above or of a banner directly below."
+    )
 
 
 class AlreadyLinked(ValidationError):
     template = N_("Case %(number)s is already linked to this case.")
 
 
-class NoSuchCase(ValidationError):
-    template = N_("No case has the number “%(number)s”.")
+class AlreadyRequested(ValidationError):
+    template = N_("A link request from this case to %(region)s is already waiting for an answer.")
+
+
+class TooManyRequests(ValidationError):
+    template = N_("This case already has %(limit)s link requests waiting: wait for an answer or withdraw one.")
 
 
 @dataclass(frozen=True)
@@ -60,20 +83,19 @@ class RegionRef:
 
 def pair_direction(own: RegionRef, other: RegionRef) -> Direction:
     """Where `other` sits seen from `own`: directly above (its parent) or directly below (a child); else refused."""
-    if own.id == other.id:
-        raise PairRefused(N_("Both cases are of %(region)s: a link joins two levels, not one."), region=own.name)
     if own.parent_id is not None and other.id == own.parent_id:
         return Direction.UPPER
-    if other.parent_id is not None and other.parent_id == own.id:
+    if other.parent_id is not None and other.parent_id == own.id and other.id != own.id:
         return Direction.LOWER
-    raise PairRefused(
-        N_(
-            "%(other)s is not the level directly above or below %(own)s: a case links to the city above it "
-            "or to a banner below it."
-        ),
-        other=other.name,
-        own=own.name,
-    )
+    raise NotLinkable()
+
+
+def check_project_reference(reference: str | None) -> str:
+    """The project as the other level knows it (its code or its name): required, since case numbers are not known."""
+    reference = clean_text(reference, 200)
+    if not reference:
+        raise ValidationError(N_("Name the project as the other level knows it: its project code or its name."))
+    return reference
 
 
 def clean_text(value: str | None, limit: int) -> str:
@@ -111,7 +133,30 @@ class LinkContext(Context, Protocol):
 
 NEED_CHECKS: dict[Any, Guard] = {
     Need.REASON: lambda link, step: None if step.note else ValidationError(N_("Give the reason.")),
+    Need.COUNTERPART: lambda link, step: (
+        None if step.get("counterpart_case_id") else ValidationError(N_("Choose your own counterpart case."))
+    ),
 }
+
+
+def _accept(link: Any, step: Step, context: LinkContext) -> None:
+    link.counterpart_case_id = step.get("counterpart_case_id")
+    link.linked_on = step.on
+    link.decided_on = step.on
+    link.decided_by_id = step.actor_id
+    link.answer = step.note[:4000]
+    context.note_on_cases(link, "accept_link", step)
+
+
+def _answer_no(case_action: str) -> Any:
+    def answer(link: Any, step: Step, context: LinkContext) -> None:
+        link.decided_on = step.on
+        link.decided_by_id = step.actor_id
+        link.answer = step.note[:4000]
+        context.note_on_cases(link, case_action, step)
+
+    answer.__name__ = f"note_{case_action}"
+    return answer
 
 
 def _end(link: Any, step: Step, context: LinkContext) -> None:
@@ -120,14 +165,37 @@ def _end(link: Any, step: Step, context: LinkContext) -> None:
     context.note_on_cases(link, "end_link", step)
 
 
+# Who stands on which side is checked by the service (the requesting case's region withdraws and ends; the
+# region asked accepts and refuses); the rows say which roles and what each move needs.
 LINK_TRANSITIONS: tuple[Transition, ...] = (
+    Transition(LinkState.REQUESTED, "accept", LinkState.ACTIVE, LINK_ANSWERERS, (Need.COUNTERPART,), effect=_accept),
+    Transition(
+        LinkState.REQUESTED,
+        "refuse",
+        LinkState.REFUSED,
+        LINK_ANSWERERS,
+        (Need.REASON,),
+        effect=_answer_no("refuse_link"),
+    ),
+    Transition(LinkState.REQUESTED, "withdraw", LinkState.WITHDRAWN, LINK_KEEPERS, effect=_answer_no("withdraw_link")),
     Transition(LinkState.ACTIVE, "end", LinkState.ENDED, LINK_KEEPERS, (Need.REASON,), effect=_end),
 )
+# The side of the link each move is taken from (the others, ending, from either side).
+REQUESTER_MOVES = frozenset({"withdraw"})
+ANSWERER_MOVES = frozenset({"accept", "refuse"})
 
 ACTION_LABELS: dict[str, str] = {
+    "accept": N_("Accept the link"),
+    "refuse": N_("Refuse the link"),
+    "withdraw": N_("Withdraw the request"),
     "end": N_("End the link"),
     # Timeline entries (on the link and on each linked case).
+    "request": N_("Cross-level link requested"),
     "link": N_("Cross-level link made"),
+    "request_link": N_("Link to the other level requested"),
+    "accept_link": N_("Cross-level link accepted"),
+    "refuse_link": N_("Cross-level link refused"),
+    "withdraw_link": N_("Link request withdrawn"),
     "link_case": N_("Linked to the other level"),
     "end_link": N_("Cross-level link ended"),
     "link_state": N_("Other party's state recorded"),
@@ -135,7 +203,16 @@ ACTION_LABELS: dict[str, str] = {
 
 
 # The entries links leave on a case's timeline, for the case page's labels.
-CASE_EVENT_LABELS: dict[str, str] = {k: ACTION_LABELS[k] for k in ("link_case", "end_link", "link_state")}
+CASE_EVENT_ACTIONS = (
+    "request_link",
+    "accept_link",
+    "refuse_link",
+    "withdraw_link",
+    "link_case",
+    "end_link",
+    "link_state",
+)
+CASE_EVENT_LABELS: dict[str, str] = {k: ACTION_LABELS[k] for k in CASE_EVENT_ACTIONS}
 
 
 def invalid_move(action: str, state: str) -> DomainError:
@@ -148,10 +225,14 @@ def invalid_move(action: str, state: str) -> DomainError:
 
 register_labels(
     [
+        (LinkState.REQUESTED, N_("Awaiting the other side")),
         (LinkState.ACTIVE, N_("Link active")),
+        (LinkState.REFUSED, N_("Link refused")),
+        (LinkState.WITHDRAWN, N_("Request withdrawn")),
         (LinkState.ENDED, N_("Link ended")),
         (Direction.UPPER, N_("Upper level")),
         (Direction.LOWER, N_("Lower level")),
         (Need.REASON, N_("reason")),
+        (Need.COUNTERPART, N_("counterpart case")),
     ]
 )

@@ -120,15 +120,22 @@ _TRAINING_READ: list[Permission] = [
     ("menu_access", "Training"),
 ]
 
-# 纵向三级联动: links between a case and its counterpart at the other level (filled by the links work).
+# 纵向三级联动: links between a case and its counterpart at the other level, by consent. Agents request, withdraw
+# and end links; agents and supervisors of the region asked accept or refuse a request (the service checks that
+# the region asked is their own).
 _LINKS_MANAGE: list[Permission] = [
     ("can_link", "LinkPageView"),
+    ("can_withdraw", "LinkPageView"),
     ("can_end", "LinkPageView"),
     ("can_state", "LinkPageView"),
 ]
 _LINKS_READ: list[Permission] = [
     ("can_list", "CaseLinkView"),
     ("menu_access", "Cross-level links"),
+    ("can_requests", "LinkPageView"),
+    ("can_accept", "LinkPageView"),
+    ("can_refuse", "LinkPageView"),
+    ("menu_access", "Link requests"),
 ]
 # 提前介入: leads followed before an application exists.
 # Agents and supervisors record leads, keep their checklist, abandon and take them up again; only agents

@@ -12,11 +12,13 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
+from app.domain.links import CASE_EVENT_ACTIONS as LINK_CASE_ACTIONS
+
 # Timeline subjects a liaison sees only when the record is theirs; the others (escalations, links, leads,
 # write-ups, …) not at all.
 OWN_SUBJECTS = frozenset({"item", "decision"})
 # Case-level entries written by the features liaisons have no part in (links, leads, typical cases).
-HIDDEN_CASE_ACTIONS = frozenset({"link_case", "end_link", "link_state", "from_lead", "typical_accepted"})
+HIDDEN_CASE_ACTIONS = frozenset({*LINK_CASE_ACTIONS, "from_lead", "typical_accepted"})
 # The case-level entry whose note is the service plan, one line per item.
 PLAN_ACTION = "plan_schedule"
 PLAN_SEPARATOR = "; "

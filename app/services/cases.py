@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -211,6 +212,7 @@ def submit_application(
     note: str = "",
     lead_id: int | None = None,
     channel_ref: str = "",
+    then: Callable[[Case], None] | None = None,
 ) -> Case:
     """Register an application (Attachment 4): enterprise (reused by credit code), project, case and its items.
 
@@ -218,7 +220,8 @@ def submit_application(
     Without an actor the applicant applied through a public channel (`app.services.channels.apply_online`, which
     checks the region's published catalog first): its events are the system's, and a registered enterprise's
     record is not rewritten from a public page (the case keeps what was submitted). `channel_ref` is the
-    channel's own reference (12345 ticket, online receipt).
+    channel's own reference (12345 ticket, online receipt). `then` runs on the new case inside the same
+    transaction (answering a cross-level link request with the case registered for it): its refusal rolls back all.
     """
     if actor is not None:
         if RoleName.AGENT.value not in role_names(actor):
@@ -280,6 +283,8 @@ def submit_application(
         _add_items(case, catalog_item_ids, other_items_text, actor)
         if lead is not None:
             leads.mark_converted(lead, case, actor)
+        if then is not None:
+            then(case)
     return case
 
 

@@ -156,15 +156,28 @@ def move(
     machine = MACHINES[subject]
     record = machine.load(record_id, actor)
     check_version(record, expected_version)
+    row, step = _checked(machine, record, action, actor, step)
+    with committing(record):
+        apply(machine, record, row, step, actor)
+    return record
+
+
+def take(subject: str, record: Any, action: str, actor: Staff, step: Step) -> None:
+    """The same move as `move` on a record the caller loaded, inside the caller's open transaction (no commit)."""
+    machine = MACHINES[subject]
+    row, step = _checked(machine, record, action, actor, step)
+    apply(machine, record, row, step, actor)
+
+
+def _checked(machine: Machine, record: Any, action: str, actor: Staff, step: Step) -> tuple[Transition, Step]:
+    """The row the actor may take and the step as recorded, or the named refusal."""
     row = transition_for(machine, record, action, actor)
     step = replace(step, note=(step.note or "").strip(), actor_id=actor.id)
     check_date(step.on, not_before=machine.earliest(record))
     problem = refusal(row, record, step, machine.need_checks)
     if problem is not None:
         raise problem
-    with committing(record):
-        apply(machine, record, row, step, actor)
-    return record
+    return row, step
 
 
 def apply(machine: Machine, record: Any, row: Transition, step: Step, actor: Staff | None) -> None:

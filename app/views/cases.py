@@ -914,6 +914,10 @@ class CasePageView(BaseView):
         # An agent registers in their own region; a user without one (an admin) sees the first in scope.
         region_id = request.form.get("region_id", type=int) or user.region_id or next(iter(region_ids), None)
         region_id = lead.region_id if lead is not None else region_id
+        # Registering the counterpart case a cross-level link request asks for (?link_id=): filled from the
+        # requesting case; registering it accepts the request in the same transaction.
+        link = self._link_request(user)
+        region_id = link.target_region_id if link is not None else region_id
         if region_id not in region_ids:
             abort(404)
         catalog = list(
@@ -923,7 +927,11 @@ class CasePageView(BaseView):
                 .order_by(CatalogItem.seq)
             )
         )
-        values = request.form if lead is None or request.method == "POST" else MultiDict(leads.application_values(lead))
+        values = request.form
+        if request.method == "GET" and lead is not None:
+            values = MultiDict(leads.application_values(lead))
+        elif request.method == "GET" and link is not None:
+            values = MultiDict(links.application_values(link))
         problems: dict[str, str] = {}
         if request.method == "POST":
             problems = application_problems(values)
@@ -940,6 +948,7 @@ class CasePageView(BaseView):
                         other_items_text=values.get("other_text", ""),
                         note=values.get("note", ""),
                         lead_id=lead.id if lead is not None else None,
+                        then=(lambda case: links.accept_into_new_case(link.id, case, user)) if link else None,
                     )
                 except DomainError as error:
                     problems[""] = error_text(error)
@@ -952,6 +961,7 @@ class CasePageView(BaseView):
             title=gettext("New application"),
             values=values,
             lead=lead,
+            link=link,
             region_id=region_id,
             catalog=catalog,
             chosen={int(v) for v in values.getlist("catalog_item_id") if v.isdigit()},
@@ -963,6 +973,16 @@ class CasePageView(BaseView):
             Stage=Stage,
             today=today(),
         )
+
+    def _link_request(self, user: Staff) -> Any:
+        """The link request named by the form or the query string, when the user's region answers it (else 404)."""
+        link_id = search.form_id(request.values.get("link_id"))
+        if link_id is None:
+            return None
+        try:
+            return links.request_to_answer(link_id, user)
+        except NotFound:
+            abort(404)
 
     def _lead(self, user: Staff) -> Any:
         """The lead named by the form or the query string, in the user's scope (404 otherwise)."""

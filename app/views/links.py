@@ -17,7 +17,7 @@ from app.domain.links import ACTION_LABELS, Direction, LinkState
 from app.domain.workflow import CaseState
 from app.models import Case
 from app.models.followup import CaseLink
-from app.services import links
+from app.services import links, search
 from app.services.clock import today
 from app.services.search import enum_is
 from app.views.base import (
@@ -83,7 +83,9 @@ class CaseLinkView(SearchableListMixin, ModelView):
 
     route_base = "/links"
     datamodel = EagerInterface(
-        CaseLink, eager=("case.region", "case.items", "counterpart.region"), order=("-linked_on", "-id")
+        CaseLink,
+        eager=("case.region", "case.items", "counterpart.region", "target_region"),
+        order=("-requested_on", "-id"),
     )
     base_permissions = ["can_list"]
     base_filters = [["id", LinkScopeFilter, None]]
@@ -91,6 +93,7 @@ class CaseLinkView(SearchableListMixin, ModelView):
     list_columns = [
         "case",
         "direction",
+        "target_region",
         "counterpart",
         "external_party",
         "external_state",
@@ -105,6 +108,7 @@ class CaseLinkView(SearchableListMixin, ModelView):
     label_columns = {
         "case": lazy_gettext("Case"),
         "direction": lazy_gettext("Counterpart is at"),
+        "target_region": lazy_gettext("Region asked"),
         "counterpart": lazy_gettext("Counterpart case"),
         "external_party": lazy_gettext("Other party"),
         "external_state": lazy_gettext("Other party's state"),
@@ -117,6 +121,7 @@ class CaseLinkView(SearchableListMixin, ModelView):
         "case": _case_cell,
         "counterpart": _case_cell,
         "direction": _label(Direction),
+        "target_region": lambda region: region.name if region else "",
         "state": _label(LinkState),
         "linked_on": lambda d: d.isoformat() if d else "",
         "ended_on": lambda d: d.isoformat() if d else "",
@@ -131,16 +136,17 @@ class CaseLinkView(SearchableListMixin, ModelView):
 
 
 class LinkPageView(BaseView):
-    """Link a case to its counterpart at the other level, end a link, record an outside party's state."""
+    """Request a link to the other level, answer the requests waiting for one's region, withdraw or end a link,
+    record an outside party's state."""
 
     route_base = "/caselinks"
-    default_view = "link"
-    base_permissions = ["can_link", "can_end", "can_state"]
+    default_view = "requests"
+    base_permissions = ["can_link", "can_requests", "can_accept", "can_refuse", "can_withdraw", "can_end", "can_state"]
 
     @expose("/case/<int:case_id>", methods=["GET", "POST"])
     @has_access
     def link(self, case_id: int) -> Any:
-        """The form: a counterpart case number, or an outside party by name; the purpose; the date."""
+        """The request: the region directly above or below and the project there, or an outside party by name."""
         from app.services.cases import case_for
 
         user = actor()
@@ -152,27 +158,38 @@ class LinkPageView(BaseView):
         problem = ""
         if request.method == "POST":
             kind = form.get("kind", "case")
+            internal = kind != "external"
             link_request = links.LinkRequest(
                 purpose=form.get("purpose", ""),
-                counterpart_number=form.get("counterpart_number", "") if kind == "case" else "",
-                external_party=form.get("external_party", "") if kind == "external" else "",
-                external_reference=form.get("external_reference", "") if kind == "external" else "",
-                external_state=form.get("external_state", "") if kind == "external" else "",
+                region_id=search.form_id(form.get("region_id")) if internal else None,
+                project_reference=form.get("project_reference", "") if internal else "",
+                counterpart_hint=form.get("counterpart_hint", "") if internal else "",
+                external_party=form.get("external_party", "") if not internal else "",
+                external_reference=form.get("external_reference", "") if not internal else "",
+                external_state=form.get("external_state", "") if not internal else "",
                 direction=form.get("direction", ""),
                 on=form_date(form.get("on")),
             )
             try:
-                links.link_case(case.id, link_request, user)
+                link = links.request_link(case.id, link_request, user)
             except DomainError as error:
                 problem = error_text(error)
             else:
-                return self._done(case.id, gettext("Case linked to the other level."))
+                done = (
+                    gettext(
+                        "Link requested: it becomes active when %(region)s accepts it.", region=link.target_region.name
+                    )
+                    if link.target_region is not None
+                    else gettext("Case linked to the other level.")
+                )
+                return self._done(case.id, done)
         return self.render_template(
             "links/new.html",
             title=gettext("Link to the other level"),
             case=case,
             values=form,
             problem=problem,
+            regions=links.link_regions(case),
             Direction=Direction,
             today=today(),
         )
@@ -181,22 +198,87 @@ class LinkPageView(BaseView):
         flash(message, "success")
         return redirect(url_for("CasePageView.case", case_id=case_id))
 
+    @expose("/requests")
+    @has_access
+    def requests(self) -> Any:
+        """The requests waiting for the user's region to answer, and those their cases sent."""
+        return self.render_template(
+            "links/requests.html",
+            title=gettext("Link requests"),
+            waiting=links.requests_for(actor()),
+            labels=ACTION_LABELS,
+            today=today(),
+        )
+
+    @expose("/<int:link_id>/accept", methods=["GET", "POST"])
+    @has_access
+    def accept(self, link_id: int) -> Any:
+        """The answer page: the requester's case and purpose, and one's own open cases to choose the counterpart."""
+        user = actor()
+        try:
+            link = links.request_to_answer(link_id, user)
+        except NotFound:
+            abort(404)
+        form = request.form
+        problem = ""
+        if request.method == "POST":
+            try:
+                links.accept_link(
+                    link.id,
+                    search.form_id(form.get("counterpart_case_id")),
+                    user,
+                    form_date(form.get("on")),
+                    form.get("note", ""),
+                    form_version(),
+                )
+            except DomainError as error:
+                problem = error_text(error)
+            else:
+                flash(gettext("Link accepted: both cases now show each other."), "success")
+                return redirect(url_for("CasePageView.case", case_id=link.counterpart_case_id))
+        return self.render_template(
+            "links/accept.html",
+            title=gettext("Answer a link request"),
+            link=link,
+            candidates=links.counterpart_candidates(link) if link.state == LinkState.REQUESTED.value else [],
+            can_register=links.can_register_counterpart(user),
+            values=form,
+            problem=problem,
+            labels=ACTION_LABELS,
+            CaseState=CaseState,
+            LinkState=LinkState,
+            today=today(),
+        )
+
+    @expose("/<int:link_id>/refuse", methods=["POST"])
+    @has_access
+    def refuse(self, link_id: int) -> Any:
+        self._answered(link_id)
+        self._move(links.refuse_link, link_id, "refuse")
+        return redirect(url_for(".requests"))
+
+    @expose("/<int:link_id>/withdraw", methods=["POST"])
+    @has_access
+    def withdraw(self, link_id: int) -> Any:
+        link = self._link(link_id)
+        self._move(links.withdraw_link, link.id, "withdraw")
+        return redirect(safe_next(url_for("CasePageView.case", case_id=link.case_id)))
+
     @expose("/<int:link_id>/end", methods=["POST"])
     @has_access
     @permission_name("end")
     def end(self, link_id: int) -> Any:
         link = self._link(link_id)
-        run_service(
-            lambda: links.end_link(
-                link.id,
-                actor(),
-                request.form.get("note", ""),
-                form_date(request.form.get("on")) or today(),
-                form_version(),
-            ),
-            gettext("Done: %(action)s.", action=gettext(ACTION_LABELS["end"])),
-        )
+        self._move(links.end_link, link.id, "end")
         return redirect(safe_next(url_for("CaseLinkView.list")))
+
+    def _move(self, service: Any, link_id: int, action: str) -> bool:
+        """One step of a link from a form: its note, date and version; the refusal or success flashed."""
+        form = request.form
+        return run_service(
+            lambda: service(link_id, actor(), form.get("note", ""), form_date(form.get("on")), form_version()),
+            gettext("Done: %(action)s.", action=gettext(ACTION_LABELS[action])),
+        )
 
     @expose("/<int:link_id>/state", methods=["POST"])
     @has_access
@@ -226,6 +308,12 @@ class LinkPageView(BaseView):
         except NotFound:
             abort(404)
 
+    def _answered(self, link_id: int) -> CaseLink:
+        try:
+            return links.request_to_answer(link_id, actor())
+        except NotFound:
+            abort(404)
+
 
 def register(appbuilder: AppBuilder) -> None:
     """Add this module's views and menu entries."""
@@ -234,6 +322,13 @@ def register(appbuilder: AppBuilder) -> None:
         "Cross-level links",
         label=lazy_gettext("Cross-level links"),
         icon="fa-exchange",
+        category="Cases",
+    )
+    appbuilder.add_link(
+        "Link requests",
+        href="/caselinks/requests",
+        label=lazy_gettext("Link requests"),
+        icon="fa-handshake-o",
         category="Cases",
     )
     appbuilder.add_view_no_menu(LinkPageView)

@@ -1,6 +1,7 @@
-"""纵向三级联动 through the services and the screens: a 达拉特旗 case linked up to a city case, the pairs refused,
-the read-only page for the linked region (and nothing for a third region or a liaison), lists that do not
-widen, ending a link, an outside party's state, and role × route for the links' own routes."""
+"""纵向三级联动 through the services and the screens: a 达拉特旗 case asks the city for a link and the city accepts
+it with its own case (nothing readable before that; one answer for every way a request cannot be made), refusals,
+withdrawals and limits, the read-only page for the linked region (and nothing for a third region or a liaison),
+lists that do not widen, ending a link, an outside party's state, and role × route for the links' own routes."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 
 from app.domain.enums import RoleName
 from app.domain.errors import Forbidden, NotFound, StaleRecord, ValidationError
-from app.domain.links import AlreadyLinked, NoSuchCase, PairRefused
+from app.domain.links import AlreadyLinked, AlreadyRequested, NotLinkable, TooManyRequests
 from app.domain.roles import ROLE_PERMISSIONS
 from app.extensions import db
 from app.models import Case, CaseEvent, Department, Region, Staff
@@ -66,12 +67,26 @@ def pair(staff):
     return _planned(staff("dlt_agent"), "150621"), _planned(staff("agent"), "150600")
 
 
-@pytest.fixture
-def linked(pair, staff):
-    banner_case, city_case = pair
-    link = links.link_case(
-        banner_case.id, LinkRequest(PURPOSE, counterpart_number=city_case.number), staff("dlt_agent")
+def _ask(case: Case, region_code: str, agent: Staff, reference: str = "", **kw) -> CaseLink:
+    """A link request from `case` to the region `region_code`, naming the project (its code by default)."""
+    region = db.session.scalar(select(Region).where(Region.code == region_code))
+    return links.request_link(
+        case.id, LinkRequest(PURPOSE, region_id=region.id, project_reference=reference or "项目", **kw), agent
     )
+
+
+@pytest.fixture
+def requested(pair, staff):
+    """The banner case's request to the city, not yet answered."""
+    banner_case, city_case = pair
+    return banner_case, city_case, _ask(banner_case, "150600", staff("dlt_agent"), city_case.project_code)
+
+
+@pytest.fixture
+def linked(requested, staff):
+    """The request accepted by the city's agent with the city case."""
+    banner_case, city_case, link = requested
+    links.accept_link(link.id, city_case.id, staff("agent"))
     return banner_case, city_case, link
 
 
@@ -88,94 +103,262 @@ def _case_events(case_id: int, action: str) -> list[CaseEvent]:
     ).all()
 
 
-# --- making a link -----------------------------------------------------------------------------------------
+# --- requesting and accepting a link ----------------------------------------------------------------------
 
 
-def test_a_banner_case_links_up_to_a_city_case_with_an_entry_on_both_timelines(linked):
-    banner_case, city_case, link = linked
-    assert (link.case_id, link.counterpart_case_id, link.direction, link.state) == (
+def test_a_banner_case_asks_the_city_and_the_link_is_active_only_once_the_city_accepts(requested, staff):
+    banner_case, city_case, link = requested
+    assert (link.case_id, link.counterpart_case_id, link.target_region.code, link.direction, link.state) == (
         banner_case.id,
-        city_case.id,
+        None,
+        "150600",
         "upper",
-        "active",
+        "requested",
     )
-    assert link.purpose == PURPOSE and link.linked_on == D(2026, 11, 27)
-    up = _case_events(banner_case.id, "link_case")
-    down = _case_events(city_case.id, "link_case")
+    assert link.requested_on == D(2026, 11, 27) and link.linked_on is None
+    with pytest.raises(NotFound):
+        links.linked_case_for(city_case.id, staff("dlt_agent"))
+    assert [e.note for e in _case_events(banner_case.id, "request_link")] == [
+        f"鄂尔多斯市（{city_case.project_code}）：{PURPOSE}"
+    ]
+    assert _case_events(city_case.id, "request_link") == []
+    links.accept_link(link.id, city_case.id, staff("agent"), note="市水利局已受理")
+    assert (link.state, link.counterpart_case_id, link.linked_on, link.decided_by.username) == (
+        "active",
+        city_case.id,
+        D(2026, 11, 27),
+        "agent",
+    )
+    assert links.linked_case_for(city_case.id, staff("dlt_agent")) == city_case
+    up, down = _case_events(banner_case.id, "accept_link"), _case_events(city_case.id, "accept_link")
     assert len(up) == len(down) == 1
-    assert city_case.number in up[0].note and banner_case.number in down[0].note
+    assert city_case.number in up[0].note and banner_case.number in down[0].note and "市水利局已受理" in up[0].note
 
 
-def test_a_city_case_links_down_to_a_banner_case(pair, staff):
+def test_a_city_case_asks_a_banner_below(pair, staff):
     banner_case, city_case = pair
-    link = links.link_case(city_case.id, LinkRequest(PURPOSE, counterpart_number=banner_case.number), staff("agent"))
-    assert link.direction == "lower"
+    link = _ask(city_case, "150621", staff("agent"))
+    assert (link.direction, link.target_region.name) == ("lower", "达拉特旗")
+    links.accept_link(link.id, banner_case.id, staff("dlt_agent"))
+    assert link.state == "active" and link.counterpart_case_id == banner_case.id
 
 
-def test_two_banners_are_refused_with_the_reason(pair, staff):
-    banner_case, _ = pair
-    other = _planned(_agent_of("150622", staff), "150622")
-    with pytest.raises(PairRefused) as refused:
-        links.link_case(banner_case.id, LinkRequest(PURPOSE, counterpart_number=other.number), staff("dlt_agent"))
-    assert refused.value.params == {"other": "准格尔旗", "own": "达拉特旗"}
-    assert db.session.scalar(select(func.count(CaseLink.id))) == 0
-
-
-def test_a_case_of_the_same_region_an_unknown_number_and_a_second_active_link_are_refused(linked, staff):
-    banner_case, city_case, _ = linked
+def test_not_found_wrong_level_closed_and_elsewhere_get_one_and_the_same_answer(requested, staff):
+    banner_case, _city_case, link = requested
     agent = staff("dlt_agent")
-    same = apply(agent)
-    with pytest.raises(PairRefused):
-        links.link_case(banner_case.id, LinkRequest(PURPOSE, counterpart_number=same.number), agent)
-    with pytest.raises(NoSuchCase):
-        links.link_case(banner_case.id, LinkRequest(PURPOSE, counterpart_number="NO-SUCH-1"), agent)
-    with pytest.raises(AlreadyLinked):
-        links.link_case(banner_case.id, LinkRequest(PURPOSE, counterpart_number=city_case.number), agent)
-    with pytest.raises(AlreadyLinked):  # the same pair seen from the city's side
-        links.link_case(city_case.id, LinkRequest(PURPOSE, counterpart_number=banner_case.number), staff("agent"))
-    with pytest.raises(ValidationError):
-        links.link_case(banner_case.id, LinkRequest("  ", counterpart_number=city_case.number), agent)
+    other = _planned(_agent_of("150622", staff), "150622")
+    sibling = db.session.scalar(select(Region).where(Region.code == "150622"))
+    own = banner_case.region
+    answers = []
+    for region_id in (sibling.id, own.id, 2**31 - 1, None):  # a banner beside, its own region, no region at all
+        with pytest.raises(NotLinkable) as refused:
+            links.request_link(banner_case.id, LinkRequest(PURPOSE, region_id=region_id, project_reference="x"), agent)
+        answers.append(refused.value)
+    closed = apply(staff("agent"), "150600")
+    closed.state = "terminated"
+    db.session.commit()
+    for case_id in (other.id, closed.id, 2**31 - 1, None):  # another banner's case, a closed one, none
+        with pytest.raises(NotLinkable) as refused:
+            links.accept_link(link.id, case_id, staff("agent"))
+        answers.append(refused.value)
+    assert {(type(a), a.template, tuple(a.params.items())) for a in answers} == {
+        (NotLinkable, NotLinkable.template, ())
+    }
+    assert link.state == "requested" and db.session.scalar(select(func.count(CaseLink.id))) == 1
 
 
-def test_only_an_agent_of_the_cases_region_links_it(pair, staff):
+def test_the_probe_loop_opens_no_case_and_stops_at_the_limit_of_open_requests(pair, staff, login):
     banner_case, city_case = pair
+    agent = staff("dlt_agent")
+    city = db.session.scalar(select(Region).where(Region.code == "150600"))
+    numbers = [f"150600-2026-{n:04d}" for n in range(1, 10)]
+    made, refused = 0, []
+    for number in numbers:
+        try:
+            links.request_link(
+                banner_case.id,
+                LinkRequest(PURPOSE, region_id=city.id, project_reference=number, counterpart_hint=number),
+                agent,
+            )
+            made += 1
+        except (AlreadyRequested, TooManyRequests) as error:
+            refused.append(type(error))
+    assert made == 1 and set(refused) == {AlreadyRequested}  # one request per region asked while it waits
+    assert links.readable_case_ids(agent) == set()
+    client = login("dlt_agent")
+    assert client.get(f"/cases/{city_case.id}").status_code == 404
+    # A city case may ask at most MAX_OPEN_REQUESTS banners at once.
+    city_agent = staff("agent")
+    banners = db.session.scalars(select(Region).where(Region.parent_id == city.id).order_by(Region.code)).all()
+    for banner in banners[:3]:
+        links.request_link(city_case.id, LinkRequest(PURPOSE, region_id=banner.id, project_reference="x"), city_agent)
+    with pytest.raises(TooManyRequests):
+        links.request_link(
+            city_case.id, LinkRequest(PURPOSE, region_id=banners[3].id, project_reference="x"), city_agent
+        )
+
+
+def test_only_agents_and_supervisors_of_the_region_asked_answer(requested, staff):
+    _banner_case, city_case, link = requested
+    for username in ("dlt_agent", "dlt_supervisor"):  # the requesting side cannot give itself the key
+        with pytest.raises(Forbidden):
+            links.accept_link(link.id, city_case.id, staff(username))
+        with pytest.raises(NotFound):
+            links.request_to_answer(link.id, staff(username))
+    with pytest.raises(NotFound):
+        links.accept_link(link.id, city_case.id, staff("liaison"))
+    with pytest.raises(NotFound):
+        links.accept_link(link.id, city_case.id, _agent_of("150622", staff))
+    links.accept_link(link.id, city_case.id, staff("supervisor"))  # the city's supervisor may answer
+    assert link.state == "active"
+
+
+def test_a_refused_request_keeps_its_reason_and_a_new_request_needs_a_new_acceptance(requested, staff, login):
+    banner_case, city_case, link = requested
+    with pytest.raises(ValidationError):
+        links.refuse_link(link.id, staff("agent"), "  ")
+    links.refuse_link(link.id, staff("agent"), "该事项属旗级权限，无需市级办理")
+    assert (link.state, link.answer, link.decided_on) == ("refused", "该事项属旗级权限，无需市级办理", D(2026, 11, 27))
+    assert "该事项属旗级权限" in _case_events(banner_case.id, "refuse_link")[0].note
+    with pytest.raises(ValidationError):  # a refused request is not accepted afterwards
+        links.accept_link(link.id, city_case.id, staff("agent"))
+    again = _ask(banner_case, "150600", staff("dlt_agent"))
+    assert again.state == "requested" and links.readable_case_ids(staff("dlt_agent")) == set()
+    page = _ok(login("dlt_agent").get(f"/cases/{banner_case.id}"))
+    assert "对方已拒绝" in page and "该事项属旗级权限" in page
+
+
+def test_an_ended_link_is_not_revived_by_a_new_request(linked, staff):
+    banner_case, city_case, link = linked
+    links.end_link(link.id, staff("agent"), "市级审批已办结")
+    again = _ask(banner_case, "150600", staff("dlt_agent"), city_case.project_code)
+    assert again.state == "requested"
+    with pytest.raises(NotFound):
+        links.linked_case_for(city_case.id, staff("dlt_agent"))
+
+
+def test_the_requester_withdraws_a_waiting_request_but_not_an_answered_one(requested, staff, login):
+    banner_case, _city_case, link = requested
     with pytest.raises(Forbidden):
-        links.link_case(banner_case.id, LinkRequest(PURPOSE, city_case.number), staff("dlt_supervisor"))
+        links.withdraw_link(link.id, staff("agent"))  # the side asked refuses; it does not withdraw
+    client = login("dlt_agent")
+    client.post(f"/caselinks/{link.id}/withdraw", data={"note": "项目调整", "version": link.version})
+    db.session.expire_all()
+    assert db.session.get(CaseLink, link.id).state == "withdrawn"
+    assert _case_events(banner_case.id, "withdraw_link")
+    with pytest.raises(NotFound):
+        links.request_to_answer(link.id, staff("agent"))
+
+
+def test_a_closed_requesting_case_cannot_be_linked(requested, staff):
+    banner_case, city_case, link = requested
+    banner_case.state = "completed"
+    db.session.commit()
+    with pytest.raises(NotLinkable):
+        links.accept_link(link.id, city_case.id, staff("agent"))
+
+
+def test_a_case_already_linked_to_the_same_counterpart_is_refused(linked, staff):
+    banner_case, city_case, _ = linked
+    again = _ask(city_case, "150621", staff("agent"))
+    with pytest.raises(AlreadyLinked):
+        links.accept_link(again.id, banner_case.id, staff("dlt_agent"))
+
+
+def test_only_an_agent_of_the_cases_own_region_requests_a_link(pair, staff):
+    banner_case, _city_case = pair
+    city = db.session.scalar(select(Region).where(Region.code == "150600"))
+    with pytest.raises(Forbidden):
+        links.request_link(
+            banner_case.id, LinkRequest(PURPOSE, region_id=city.id, project_reference="x"), staff("dlt_supervisor")
+        )
     with pytest.raises(NotFound):  # the city agent does not see the banner's case
-        links.link_case(banner_case.id, LinkRequest(PURPOSE, counterpart_number=city_case.number), staff("agent"))
+        links.request_link(
+            banner_case.id, LinkRequest(PURPOSE, region_id=city.id, project_reference="x"), staff("agent")
+        )
 
 
-def test_the_refused_pair_shows_its_message_and_keeps_what_was_typed(pair, login):
+def test_the_refused_request_shows_its_message_and_keeps_what_was_typed(pair, login):
     banner_case, _ = pair
     client = login("dlt_agent")
-    same = db.session.scalar(select(Case).where(Case.id != banner_case.id, Case.region_id == banner_case.region_id))
-    if same is None:
-        same = apply(db.session.scalar(select(Staff).where(Staff.username == "dlt_agent")))
     page = _ok(
         client.post(
             f"/caselinks/case/{banner_case.id}",
-            data={"kind": "case", "counterpart_number": same.number, "purpose": "需市级审批的事项"},
+            data={
+                "kind": "case",
+                "region_id": str(banner_case.region_id),
+                "project_reference": "某项目",
+                "purpose": "需市级审批的事项",
+            },
         )
     )
-    assert "不能在同级之间联动" in page
-    assert 'value="' + same.number + '"' in page and "需市级审批的事项" in page
+    assert "无法这样联动" in page
+    assert "需市级审批的事项" in page and 'value="某项目"' in page
 
 
-def test_the_link_form_links_and_the_case_page_shows_the_other_side(pair, login):
+def test_the_request_form_asks_and_the_case_page_shows_only_what_was_typed(pair, login):
     banner_case, city_case = pair
     client = login("dlt_agent")
-    assert "与上下级联动" in _ok(client.get(f"/cases/{banner_case.id}"))
+    form = _ok(client.get(f"/caselinks/case/{banner_case.id}"))
+    assert "鄂尔多斯市" in form and "准格尔旗" not in form  # the region above; a banner has none below
+    city_id = db.session.scalar(select(Region.id).where(Region.code == "150600"))
     page = _ok(
         client.post(
             f"/caselinks/case/{banner_case.id}",
-            data={"kind": "case", "counterpart_number": city_case.number, "purpose": PURPOSE, "on": "2026-11-20"},
+            data={
+                "kind": "case",
+                "region_id": str(city_id),
+                "project_reference": city_case.project_code,
+                "counterpart_hint": city_case.number,
+                "purpose": PURPOSE,
+                "on": "2026-11-20",
+            },
             follow_redirects=True,
         )
     )
-    assert "已与上下级联动" in page
-    assert city_case.number in page and "鄂尔多斯市" in page and "上级" in page
-    assert "与上下级案件联动" in page  # the timeline entry, labelled
-    assert "取水许可审批" in page  # the counterpart's items with their states
+    assert "已发出联动请求" in page and "待对方确认" in page and PURPOSE in page
+    assert f'href="/cases/{city_case.id}"' not in page and "other-items" not in page  # nothing of the city case
+
+
+def test_the_region_asked_finds_the_request_answers_it_and_both_pages_show_each_other(requested, login):
+    banner_case, city_case, link = requested
+    client = login("agent")
+    waiting = _ok(client.get("/caselinks/requests"))
+    assert banner_case.number in waiting and PURPOSE in waiting and banner_case.enterprise_name in waiting
+    assert (
+        banner_case.number
+        not in _ok(login("dlt_supervisor").get("/caselinks/requests")).split("link-requests-outgoing")[0]
+    )
+    client = login("agent")
+    answer = _ok(client.get(f"/caselinks/{link.id}/accept"))
+    first = re.search(r'<option value="(\d+)"', answer)
+    assert first and int(first.group(1)) == city_case.id and "★" in answer  # the matching case comes first
+    assert login("dlt_agent").get(f"/caselinks/{link.id}/accept").status_code == 404
+    client = login("agent")
+    page = _ok(
+        client.post(
+            f"/caselinks/{link.id}/accept",
+            data={"counterpart_case_id": str(city_case.id), "version": link.version, "on": "2026-11-27"},
+            follow_redirects=True,
+        )
+    )
+    assert "已接受联动" in page and banner_case.number in page
+    assert "取水许可审批" in _ok(login("dlt_agent").get(f"/cases/{banner_case.id}"))  # the city's items now
+
+
+def test_the_region_asked_registers_its_counterpart_case_and_that_accepts_the_request(requested, login, staff):
+    banner_case, _, link = requested
+    client = login("agent")
+    form = _ok(client.get(f"/cases/new?link_id={link.id}"))
+    assert banner_case.enterprise_name in form and f'name="link_id" value="{link.id}"' in form
+    data = {k: v for k, v in links.application_values(link)}
+    data.update({"channel": "window", "applied_on": "2026-11-27"})
+    page = client.post("/cases/new", data=data, follow_redirects=True).get_data(as_text=True)
+    db.session.expire_all()
+    kept = db.session.get(CaseLink, link.id)
+    assert kept.state == "active", page[:2000]
+    assert kept.counterpart.region.code == "150600" and kept.counterpart.enterprise_name == banner_case.enterprise_name
+    assert login("dlt_supervisor").get(f"/cases/new?link_id={link.id}").status_code in (403, 404)
 
 
 # --- reading through a link ------------------------------------------------------------------------------
@@ -412,9 +595,42 @@ def test_the_demo_links_are_made_once(app, staff, password_hash):
 
     demo_staff(password_hash)
     seed_demo_cases()
-    assert links.seed_demo_links() == 2
+    assert links.seed_demo_links() == 3
     assert links.seed_demo_links() == 0
     rows = db.session.scalars(select(CaseLink).order_by(CaseLink.id)).all()
-    assert len(rows) == 2
+    assert [r.state for r in rows] == ["active", "requested", "active"]
     assert rows[0].case.region.code == "150621" and rows[0].counterpart.region.code == "150600"
-    assert rows[1].external_party == "内蒙古自治区政务服务与数据管理局" and rows[1].external_state
+    assert rows[1].counterpart is None and rows[1].target_region.code == "150600"
+    assert rows[2].external_party == "内蒙古自治区政务服务与数据管理局" and rows[2].external_state
+
+
+# --- the upgrade ---------------------------------------------------------------------------------------------
+
+
+def test_links_made_before_consent_wait_for_the_region_asked_after_the_upgrade(linked, staff):
+    from flask_migrate import downgrade, upgrade
+
+    _banner_case, city_case, link = linked
+    ended = _ask(city_case, "150621", staff("agent"))
+    other = _planned(staff("dlt_agent"), "150621")
+    links.accept_link(ended.id, other.id, staff("dlt_agent"))
+    links.end_link(ended.id, staff("agent"), "已办结")
+    link_id, ended_id, other_id = link.id, ended.id, other.id
+    city_id, city_number = city_case.id, city_case.number
+    db.session.remove()
+    downgrade(revision="7b2e1d3c4f12")  # the release before consent: both links as it stored them
+    upgrade()
+    db.session.expire_all()
+    waiting, closed = db.session.get(CaseLink, link_id), db.session.get(CaseLink, ended_id)
+    assert (waiting.state, waiting.counterpart_case_id, waiting.counterpart_hint, waiting.target_region.code) == (
+        "requested",
+        None,
+        city_number,
+        "150600",
+    )
+    assert waiting.requested_on is not None and waiting.linked_on is None
+    with pytest.raises(NotFound):
+        links.linked_case_for(city_id, staff("dlt_agent"))
+    assert (closed.state, closed.counterpart_case_id, closed.target_region.code) == ("ended", other_id, "150621")
+    case, match = links.counterpart_candidates(waiting)[0]
+    assert (case.id, match) == (city_id, True)  # the case it had named comes first for the city's answer
