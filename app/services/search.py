@@ -42,11 +42,15 @@ def _text(value: str | None) -> str:
     return (value or "").strip()[:MAX_TEXT]
 
 
+MAX_ID = 2**31 - 1
+
+
 def form_id(value: str | None) -> int | None:
     """A record id typed or posted as text, or None when it is not one (letters, empty, past 64 bits)."""
     raw = (value or "").strip()
-    # A bigger number would overflow the database driver's integer.
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+    # Ids are 32-bit integers on every engine: a bigger number matches no row, and PostgreSQL would raise on it.
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+    return number if number is not None and number <= MAX_ID else None
 
 
 def enum_is(column: ColumnElement[str], enum: type[LabelledEnum], value: str | None) -> ColumnElement[bool] | None:

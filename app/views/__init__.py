@@ -14,7 +14,14 @@ from app.services.calendar import missing_next_year
 from app.services.clock import today
 from app.services.scope import is_admin
 from app.views import public
-from app.views.base import checked_list_args, humanize_columns, name_blank_choices, sortable_columns, valid_id
+from app.views.base import (
+    checked_list_args,
+    humanize_columns,
+    name_blank_choices,
+    out_of_range_argument,
+    sortable_columns,
+    valid_id,
+)
 from app.views.calendar import CalendarDayView, CalendarYearView, WorkdayCalculatorView
 from app.views.cases import (
     CaseItemView,
@@ -257,7 +264,8 @@ def guard_actions(app: Flask) -> None:
 
     @app.before_request
     def check_arguments() -> None:
-        """Ids past 32 bits are no record (404); malformed list arguments are a bad request (400)."""
+        """Ids past 32 bits are no record (404), in the path, the query string or a form; dates no calendar
+        holds and malformed list arguments are a bad request (400) — all before any query."""
         endpoint = request.endpoint or ""
         view = views.get(endpoint.split(".")[0])
         if view is None:
@@ -265,6 +273,9 @@ def guard_actions(app: Flask) -> None:
         for value in (request.view_args or {}).values():
             if isinstance(value, int) and not valid_id(value):
                 abort(404)
+        problem = out_of_range_argument(request.args, request.form)
+        if problem is not None:
+            abort(problem)
         pk = (request.view_args or {}).get("pk")
         if pk is not None and isinstance(view, BaseModelView) and not valid_id(pk):
             abort(404)

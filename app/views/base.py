@@ -316,6 +316,30 @@ def valid_id(value: Any) -> bool:
     return isinstance(value, str) and bool(_DIGITS.fullmatch(value)) and 0 < int(value) <= MAX_ID
 
 
+_ISO_DATE = re.compile(r"(\d{4,})-\d{1,2}-\d{1,2}")
+# The years a date typed into the back office can mean: far enough back for old ledgers, far enough ahead for any
+# plan; past them working-day arithmetic overflows (9999-12-31 + 1 day) or no holiday calendar can exist.
+DATE_YEARS = range(1900, 2201)
+
+
+def out_of_range_argument(*sources: Mapping[str, Any]) -> int | None:
+    """404 for an id field (`id`, `…_id`) past 32 bits, 400 for a date outside DATE_YEARS; None when all is in range.
+
+    One place for every page's query strings and forms, as path ids are checked by the URL map's converters.
+    """
+    for source in sources:
+        for key, value in source.items(multi=True):  # type: ignore[call-arg]
+            if not isinstance(value, str):
+                continue
+            text = value.strip()
+            if (key == "id" or key.endswith("_id")) and text.isascii() and text.isdigit() and int(text) > MAX_ID:
+                return 404
+            date = _ISO_DATE.fullmatch(text)
+            if date is not None and int(date.group(1)) not in DATE_YEARS:
+                return 400
+    return None
+
+
 def _typed_ok(view: BaseModelView, column: str, flt: BaseFilter, value: str) -> bool:
     """Whether a filter value can be compared with its column (the database would raise otherwise)."""
     if value == "":
