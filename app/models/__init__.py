@@ -27,6 +27,7 @@ from app.models.coordination import (
     TrainingPlan,
     TrainingSession,
 )
+from app.models.counters import NumberCounter
 from app.models.followup import CaseLink, Lead, LeadItem, LeadTask, TypicalCase, TypicalCaseVersion
 from app.models.materials import CaseMaterial, CatalogMaterial
 from app.models.org import Department, Region, Staff
@@ -57,6 +58,7 @@ __all__ = [
     "LeadTask",
     "Model",
     "MonthlyReport",
+    "NumberCounter",
     "Project",
     "Region",
     "ReviewParticipant",

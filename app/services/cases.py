@@ -43,7 +43,7 @@ from app.domain.workflow import (
 )
 from app.extensions import db
 from app.models import Case, CaseEvent, CaseItem, CatalogItem, Decision, Enterprise, Project, Region, Staff
-from app.services import engine, leads
+from app.services import counters, engine, leads
 from app.services.clock import today
 from app.services.deadlines import Deadlines
 from app.services.engine import check_date, check_version, committing, record_event, touch
@@ -195,9 +195,14 @@ def clean_project(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _case_number(region: Region, year: int) -> str:
+    """The region's next case number of the year (150621-2026-0042), gap-free even when applications arrive together."""
     prefix = f"{region.code}-{year}-"
-    count = db.session.scalar(select(func.count(Case.id)).where(Case.number.like(prefix + "%")))
-    return f"{prefix}{count + 1:04d}"
+
+    def used() -> int:
+        numbers = db.session.scalars(select(Case.number).where(Case.number.like(prefix + "%")))
+        return max((int(n[len(prefix) :]) for n in numbers if n[len(prefix) :].isdigit()), default=0)
+
+    return f"{prefix}{counters.next_value(f'case:{region.code}:{year}', used):04d}"
 
 
 def submit_application(
