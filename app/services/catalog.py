@@ -311,6 +311,7 @@ def import_catalog(region_id: int, table: Table, actor: Staff, reason: str) -> I
         raise FileRejected(
             [Problem(None, names, N_("No header row with the columns %(columns)s was found."), columns=names)]
         )
+    _check_file_region(table, header_row, region)
     rows, problems = parse_rows(header_row, header, list(table.rows_after(header_row)))
     departments = {d.kind: d for d in db.session.scalars(select(Department).where(Department.region_id == region.id))}
     departments.update({d.name: d for d in list(departments.values())})
@@ -338,6 +339,35 @@ def import_catalog(region_id: int, table: Table, actor: Staff, reason: str) -> I
     except ValidationError as error:
         raise FileRejected([Problem(None, None, error.template, **error.params)]) from error
     return report
+
+
+CATALOG_TITLE = "代办帮办事项目录清单"  # the export's title row: "<region> 代办帮办事项目录清单（date）"
+
+
+def _check_file_region(table: Table, header_row: int, region: Region) -> None:
+    """A file whose title row names another region is that region's catalog: refused, never applied here."""
+    names = sorted(db.session.scalars(select(Region.name)), key=len, reverse=True)
+    for cells in table.rows[: max(header_row - 1, 0)]:
+        for cell in cells:
+            title = (cell or "").strip()
+            if CATALOG_TITLE not in title:
+                continue
+            named = next((name for name in names if title.startswith(name)), None)
+            if named is not None and named != region.name:
+                raise FileRejected(
+                    [
+                        Problem(
+                            1,
+                            None,
+                            N_(
+                                "This file is the catalog of %(named)s (its title row says so), not of "
+                                "%(region)s: choose %(named)s as the region, or upload %(region)s's own file."
+                            ),
+                            named=named,
+                            region=region.name,
+                        )
+                    ]
+                )
 
 
 def _apply_rows(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.domain.enums import RegionLevel
 from app.domain.errors import N_, Forbidden, NotFound, ValidationError
 from app.extensions import db
-from app.models import Region, Staff
+from app.models import Department, Region, Staff
 from app.services.scope import is_admin
 from app.services.seeding import provision_region
 from app.services.uow import transaction
@@ -52,3 +52,32 @@ def update_region(region_id: int, name: str, active: bool, actor: Staff) -> Regi
         region.name = name.strip()[:100]
         region.active = bool(active)
     return region
+
+
+class DepartmentOfAnotherRegion(ValidationError):
+    template = N_(
+        "%(department)s belongs to %(department_region)s, not to %(region)s: choose that region, or a department "
+        "of %(region)s."
+    )
+
+
+def check_placement(region: Region | None, department: Department | None) -> None:
+    """A login's department lies in its region: a liaison's scope must not be two regions at once."""
+    if department is None:
+        return
+    if region is None or department.region_id != region.id:
+        raise DepartmentOfAnotherRegion(
+            department=department.name,
+            department_region=department.region.name,
+            region=region.name if region is not None else "—",
+        )
+
+
+def misplaced_logins() -> list[Staff]:
+    """Logins whose department lies in another region than theirs (saved before the check existed)."""
+    query = (
+        select(Staff)
+        .join(Department, Department.id == Staff.department_id)
+        .where(Department.region_id != Staff.region_id)
+    )
+    return list(db.session.scalars(query.order_by(Staff.username)))

@@ -429,7 +429,11 @@ class CatalogItemView(ServiceModelView):
     @permission_name("import")
     def import_(self) -> Any:
         form = ImportForm()
-        form.region_id.choices = [SelectChoice(r.id, r.name) for r in _service_regions()]
+        # No region is preselected: a file applied to the wrong region overwrites that region's catalog.
+        form.region_id.choices = [
+            SelectChoice(0, gettext("— choose the region whose catalog this file is —")),
+            *(SelectChoice(r.id, r.name) for r in _service_regions()),
+        ]
         if form.validate_on_submit():
             upload = form.file.data
             limit = current_app.config["UPLOAD_MAX_BYTES"]

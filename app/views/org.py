@@ -22,8 +22,10 @@ from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import ValidationError as WTFormsValidationError
 
 from app.domain.enums import RegionLevel
+from app.domain.errors import DomainError
 from app.domain.passwords import password_problems
 from app.domain.privacy import mask_phone
 from app.extensions import db
@@ -36,9 +38,10 @@ from app.security.signin import (
     count_unknown_name_failure,
     sign_in_locked_until,
 )
+from app.services import org as org_service
 from app.services.org import add_zone, update_region
 from app.services.roles import role_label
-from app.views.base import EagerInterface, ServiceModelView, actor, full_name, local_time, region_scope
+from app.views.base import EagerInterface, ServiceModelView, actor, error_text, full_name, local_time, region_scope
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +223,14 @@ class RoleModelView(fab_views.RoleModelView):
     formatters_columns = {"name": _role_name_label}
 
 
+def _department_of_the_region(form: Any, field: Any) -> None:
+    """The form shows the refusal at the department, with everything typed kept."""
+    try:
+        org_service.check_placement(form.region.data, field.data)
+    except DomainError as error:
+        raise WTFormsValidationError(error_text(error)) from None
+
+
 class StaffUserView(UserSessionsMixin, UserDBModelView):
     """FAB's user administration with one 姓名 field, each login's region and department, no hard delete."""
 
@@ -273,7 +284,7 @@ class StaffUserView(UserSessionsMixin, UserDBModelView):
         "roles": role_names_text,
     }
     # FAB's validator reads a "groups" field our forms do not show (it crashed with a 500): roles alone.
-    validators_columns = {"roles": [DataRequired()]}
+    validators_columns = {"roles": [DataRequired()], "department": [_department_of_the_region]}
     label_columns = {
         **UserDBModelView.label_columns,
         "first_name": lazy_gettext("Full name"),
@@ -308,6 +319,8 @@ class StaffUserView(UserSessionsMixin, UserDBModelView):
         super()._init_forms()
         for form in (self.add_form, self.edit_form):
             form.roles.kwargs["get_label"] = _role_choice_label  # 系统管理员, not "Admin"
+            # 180 departments of 12 regions share a few names (水利局…): each says its region.
+            form.department.kwargs["get_label"] = lambda d: f"{d.region.name} · {d.name}"
 
     def prefill_form(self, form: DynamicForm, pk: Any) -> None:
         item = self.datamodel.get(pk, self._base_filters)
@@ -316,11 +329,22 @@ class StaffUserView(UserSessionsMixin, UserDBModelView):
 
     def pre_add(self, item: Staff) -> None:
         item.first_name, item.last_name = (item.first_name or "").strip(), ""
+        self._check_placement(item)
         super().pre_add(item)
 
     def pre_update(self, item: Staff) -> None:
         item.first_name, item.last_name = (item.first_name or "").strip(), ""
+        self._check_placement(item)
         super().pre_update(item)
+
+    @staticmethod
+    def _check_placement(item: Staff) -> None:
+        """The organisation service's rule once more as the row is saved (the form's validator shows it first)."""
+        try:
+            org_service.check_placement(item.region, item.department)
+        except DomainError as error:
+            db.session.rollback()  # FAB has already copied the form onto the row: nothing of it may be committed
+            raise ValueError(error_text(error)) from None
 
 
 def password_policy(password: str) -> None:

@@ -77,6 +77,33 @@ def test_an_admin_adds_a_user_with_only_a_full_name(login, region):
     assert (created.first_name, created.last_name) == ("赵新人", "")
 
 
+def test_a_login_whose_department_lies_in_another_region_is_refused_and_nothing_is_saved(login, staff, region):
+    from app.models import Department
+
+    user = staff("dlt_liaison_water")
+    water = user.department
+    kangbashi = region("150603")
+    client = login("admin")
+    form = client.get(f"/users/edit/{user.id}").get_data(as_text=True)
+    assert f"达拉特旗 · {water.name}" in form  # each department says its region
+    response = client.post(
+        f"/users/edit/{user.id}", data=_user_form(user, region=str(kangbashi.id), department=str(water.id))
+    )
+    page = _text(response.get_data(as_text=True))
+    assert response.status_code == 200 and f"{water.name}属于达拉特旗，不属于康巴什区" in page
+    db.session.expire_all()
+    assert staff("dlt_liaison_water").region.code == "150621"
+    other = db.session.scalar(
+        select(Department).where(Department.region_id == kangbashi.id, Department.kind == water.kind)
+    )
+    ok = client.post(
+        f"/users/edit/{user.id}", data=_user_form(user, region=str(kangbashi.id), department=str(other.id))
+    )
+    assert ok.status_code == 302
+    db.session.expire_all()
+    assert staff("dlt_liaison_water").department.region.code == "150603"
+
+
 def test_a_user_edits_their_own_full_name_in_user_info(login, staff):
     client = login("dlt_agent")
     form = client.get("/userinfoeditview/form").get_data(as_text=True)

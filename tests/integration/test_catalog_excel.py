@@ -149,6 +149,32 @@ def test_the_import_page_lists_each_problem_and_keeps_the_catalog(login, region)
     assert "第 3 行" in page and "事项名称" in page
 
 
+def test_a_file_whose_title_names_another_region_is_refused_and_changes_nothing(app, staff, region):
+    city, dongsheng = region("150600"), region("150602")
+    _, data = catalog.export_catalog(city.id, staff("admin"))
+    before = _snapshot()
+    with pytest.raises(FileRejected) as refused:
+        _import(dongsheng.id, data, staff("admin"))
+    problem = refused.value.problems[0]
+    assert problem.params == {"named": "鄂尔多斯市", "region": "东胜区"} and problem.row == 1
+    assert _snapshot() == before
+    assert not _import(city.id, data, staff("admin")).changed  # its own region takes it
+
+
+def test_the_import_page_preselects_no_region_and_asks_for_one(login, region):
+    client = login("admin")
+    page = client.get("/catalog/import").get_data(as_text=True)
+    first = page.split('id="region_id"', 1)[1].split("</option>", 1)[0]
+    assert 'value="0"' in first and "请选择" in first
+    data, _ = BAD_FILES["duplicate names"]
+    response = client.post(
+        "/catalog/import",
+        data={"region_id": "0", "reason": "", "file": (io.BytesIO(data), "c.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200 and "has-error" in response.get_data(as_text=True)
+
+
 def test_the_export_route_downloads_the_users_own_region(login):
     response = login("dlt_agent").get("/catalog/export")
     assert response.status_code == 200

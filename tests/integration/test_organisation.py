@@ -39,3 +39,26 @@ def test_the_department_list_flags_departments_without_anyone_assigned(login):
     assert "尚未指定" in page
     row = page.split("达拉特旗水利局", 1)[1].split("</tr>", 1)[0]
     assert "尚未指定" not in row  # dlt_liaison_water is assigned there
+
+
+def test_a_login_saved_with_a_department_of_another_region_is_unbound_at_upgrade_with_a_history_entry(app, staff):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import CaseEvent, Region, Staff
+
+    liaison = staff("dlt_liaison_water")
+    liaison.region = db.session.scalar(select(Region).where(Region.code == "150603"))  # as the old form allowed
+    db.session.commit()
+    liaison_id, agent_department = liaison.id, staff("dlt_agent").department_id
+    db.session.remove()
+    downgrade(revision="5c1d9e7a3b20")
+    upgrade()
+    moved = db.session.get(Staff, liaison_id)
+    assert moved.department_id is None and moved.region.code == "150603"
+    entry = db.session.scalar(
+        select(CaseEvent).where(CaseEvent.subject_type == "staff", CaseEvent.subject_id == liaison_id)
+    )
+    assert entry.action == "unbind_department" and entry.note.startswith("达拉特旗 · ")
+    assert staff("dlt_agent").department_id == agent_department  # logins in their own region keep theirs
