@@ -245,8 +245,15 @@ class ItemSchema(Schema):
     commitment = fields.Boolean()
     allows_incomplete = fields.Boolean()
     allows_commitment = fields.Boolean()
-    note = fields.String()
+    note = fields.Method("private_note", metadata={"description": "Phone numbers in it masked as in the fields."})
     version = fields.Integer(metadata={"description": "Send it back as expected_version with a step."})
+
+    def private_note(self, item: Any) -> str:
+        from flask import g
+
+        from app.services.cases import private_text
+
+        return private_text(item.case, g.user, item.note)
 
 
 class ItemWithActionsSchema(ItemSchema):

@@ -24,6 +24,7 @@ from app.domain.engine import Step, actions_for
 from app.domain.enums import RoleName
 from app.domain.errors import N_, Forbidden, NotFound, ValidationError
 from app.domain.lights import urgency_key
+from app.domain.privacy import mask_phones_in
 from app.domain.urgency import case_deadline, item_deadline
 from app.domain.workflow import (
     ACTION_LABELS,
@@ -47,8 +48,9 @@ from app.services import counters, engine, leads
 from app.services.clock import today
 from app.services.deadlines import Deadlines
 from app.services.engine import check_date, check_version, committing, record_event, touch
+from app.services.entries import ReadEvent, masked_events
 from app.services.lights import LightBook, light_book
-from app.services.scope import role_names, visible_region_ids
+from app.services.scope import role_names, sees_full_phones, visible_region_ids
 from app.services.uow import transaction
 from app.services.urgency import item_deadline_sql, open_item_summaries
 
@@ -641,18 +643,8 @@ def timeline(case_id: int, actor: Staff) -> list[Any]:
     )
     events = list(db.session.scalars(query))
     if _is_liaison_only(actor):
-        return _liaison_timeline(case, events, actor)
-    return events
-
-
-class ReadEvent:
-    """A timeline entry as one reader sees it: the event itself, with the note they may read."""
-
-    def __init__(self, event: CaseEvent, note: str) -> None:
-        self.event, self.note = event, note
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.event, name)
+        events = _liaison_timeline(case, events, actor)
+    return masked_events(events, actor)
 
 
 def _liaison_timeline(case: Case, events: list[CaseEvent], actor: Staff) -> list[ReadEvent]:
@@ -680,12 +672,21 @@ def _liaison_timeline(case: Case, events: list[CaseEvent], actor: Staff) -> list
 
 
 def note_for(case: Case, actor: Staff, note: str | None) -> str:
-    """A case-level text (a close reason, an evaluation's comments) as the actor may read it."""
-    if not note or not _is_liaison_only(actor):
-        return note or ""
+    """A case-level text (a close reason, an evaluation's comments, an item's note) as the actor may read it: phones
+    in it under the fields' rule (whole only for agents of the case's own region)."""
+    text = private_text(case, actor, note)
+    if not text or not _is_liaison_only(actor):
+        return text
     own = [i.name for i in case.items if i.department_id == actor.department_id]
     others = [i.name for i in case.items if i.department_id != actor.department_id]
-    return visibility.liaison_note("", note, own, others)
+    return visibility.liaison_note("", text, own, others)
+
+
+def private_text(case: Case, actor: Staff, text: str | None) -> str:
+    """Free text of a case with its phone numbers masked unless the actor is an agent of the case's region."""
+    if sees_full_phones(actor) and case.region_id in visible_region_ids(actor):
+        return text or ""
+    return mask_phones_in(text)
 
 
 def region_agents(region_id: int) -> list[Staff]:
@@ -790,14 +791,17 @@ def _correct(record: Enterprise | Project, values: dict[str, Any], actor: Staff,
     return changes
 
 
-def history(subject: str, record_id: int) -> list[CaseEvent]:
-    """The timeline of an enterprise or a project: its corrections, oldest first."""
-    return list(
-        db.session.scalars(
-            select(CaseEvent)
-            .where(CaseEvent.subject_type == subject, CaseEvent.subject_id == record_id)
-            .order_by(CaseEvent.at, CaseEvent.id)
-        )
+def history(subject: str, record_id: int, actor: Staff | None) -> list[Any]:
+    """The timeline of an enterprise or a project: its corrections, oldest first, phones as the reader sees them."""
+    return masked_events(
+        list(
+            db.session.scalars(
+                select(CaseEvent)
+                .where(CaseEvent.subject_type == subject, CaseEvent.subject_id == record_id)
+                .order_by(CaseEvent.at, CaseEvent.id)
+            )
+        ),
+        actor,
     )
 
 

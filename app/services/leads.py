@@ -36,6 +36,7 @@ from app.models import Case, CaseEvent, CatalogItem, Department, Lead, LeadItem,
 from app.services import engine
 from app.services.clock import today
 from app.services.engine import check_date, check_version, committing, record_event, touch
+from app.services.entries import masked_events
 from app.services.lights import LightBook
 from app.services.scope import role_names, visible_region_ids
 from app.services.uow import transaction
@@ -471,8 +472,8 @@ def for_case(case: Case, actor: Staff) -> FromLead | None:
     return FromLead(lead.id, lead.project_name, LeadSource(lead.source).label, lead.source_detail, lead.found_on)
 
 
-def timeline(lead: Lead) -> list[CaseEvent]:
-    """The lead's own entries and its checklist's, oldest first."""
+def timeline(lead: Lead, actor: Staff) -> list[Any]:
+    """The lead's own entries and its checklist's, oldest first, phones in their notes as the reader sees them."""
     task_ids = [t.id for t in lead.tasks]
     query = (
         select(CaseEvent)
@@ -485,7 +486,7 @@ def timeline(lead: Lead) -> list[CaseEvent]:
         .options(selectinload(CaseEvent.actor))
         .order_by(CaseEvent.at, CaseEvent.id)
     )
-    return list(db.session.scalars(query))
+    return masked_events(db.session.scalars(query), actor)
 
 
 # --- demo ---------------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from app.domain.ledger import (
     text_lines,
 )
 from app.domain.lights import Light, worst
+from app.domain.privacy import mask_phones_in
 from app.domain.urgency import Overdue, item_overdue
 from app.domain.workdays import WorkdayIndex
 from app.domain.workflow import (
@@ -67,6 +68,7 @@ class LedgerScope:
     date_to: dt.date | None = None
     case_ids: Select[Any] | None = None  # the case list's current filters, as a subquery of ids
     item_ids: Select[Any] | None = None  # the item list's current filters, as a subquery of ids
+    full_phones: bool = False  # agents' ledgers: phone numbers in free text (reasons) left whole
 
 
 @dataclass
@@ -404,6 +406,7 @@ def _fill_ledger(
     if capture is not None:
         for writer in (cases_sheet, items_sheet, overdue_sheet):
             writer.sink = capture.setdefault(writer.spec.key, [])
+    reason: Callable[[str | None], str] = (lambda text: text or "") if scope.full_phones else mask_phones_in
     current: tuple[Any, ...] | None = None
     case_lights: list[Light] = []
     n_items = n_closed = 0
@@ -438,7 +441,7 @@ def _fill_ledger(
                 n_items,
                 n_closed,
                 labels["light"].get(light.value, ""),
-                current[19] or "",
+                reason(current[19]),
             ),
             light,
         )

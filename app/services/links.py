@@ -51,6 +51,7 @@ from app.models.followup import CaseLink
 from app.services import engine
 from app.services.clock import today
 from app.services.engine import check_date, check_version, committing, record_event, touch
+from app.services.entries import masked_for_everyone
 from app.services.scope import is_admin, role_names, visible_region_ids
 from app.services.uow import transaction
 
@@ -145,10 +146,11 @@ def read_only_access(case: Case) -> Any:
     return CaseAccess([], {item.id: [] for item in case.items}, False, False, False)
 
 
-def linked_timeline(case: Case) -> list[CaseEvent]:
-    """The linked case's timeline, for a reader through an active link (checked by `linked_case_for`)."""
+def linked_timeline(case: Case) -> list[Any]:
+    """The linked case's timeline, for a reader through an active link (checked by `linked_case_for`): its phones
+    masked, as on the rest of the read-only page."""
     query = select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)
-    return list(db.session.scalars(query))
+    return masked_for_everyone(db.session.scalars(query))
 
 
 # --- the engine's machine -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from flask import has_request_context, request
 from sqlalchemy import select
 
 from app.domain.enums import RegionLevel, RoleName
+from app.domain.privacy import mask_phones_in
 from app.extensions import db
 from app.models import Region, Staff
 
@@ -95,3 +96,8 @@ def visible_department_ids(actor: Staff | None) -> list[int]:
 def sees_full_phones(actor: Staff | None) -> bool:
     """Agents call applicants and need their numbers in full; every other role sees them masked (PIPL)."""
     return RoleName.AGENT.value in role_names(actor)
+
+
+def readable_text(actor: Staff | None, text: str | None) -> str:
+    """Free text (history, timeline notes, reasons) under the same rule as the phone fields themselves."""
+    return (text or "") if sees_full_phones(actor) else mask_phones_in(text)

@@ -21,6 +21,7 @@ from app.views.base import (
     out_of_range_argument,
     sortable_columns,
     valid_id,
+    without_impossible_ids,
 )
 from app.views.calendar import CalendarDayView, CalendarYearView, WorkdayCalculatorView
 from app.views.cases import (
@@ -264,8 +265,9 @@ def guard_actions(app: Flask) -> None:
 
     @app.before_request
     def check_arguments() -> None:
-        """Ids past 32 bits are no record (404), in the path, the query string or a form; dates no calendar
-        holds and malformed list arguments are a bad request (400) — all before any query."""
+        """Ids past 32 bits are no record: 404 in the path or the query string, an empty choice in a form (which then
+        says what to choose); dates no calendar holds in a query string and malformed list arguments are a bad request
+        (400) — all before any query."""
         endpoint = request.endpoint or ""
         view = views.get(endpoint.split(".")[0])
         if view is None:
@@ -273,9 +275,13 @@ def guard_actions(app: Flask) -> None:
         for value in (request.view_args or {}).values():
             if isinstance(value, int) and not valid_id(value):
                 abort(404)
-        problem = out_of_range_argument(request.args, request.form)
-        if problem is not None:
-            abort(problem)
+        if not request.path.startswith("/api/"):  # the data API checks its fields itself, in its JSON answers
+            problem = out_of_range_argument(request.args)
+            if problem is not None:
+                abort(problem)
+            form = without_impossible_ids(request.form)
+            if form is not None:
+                request.form = form
         pk = (request.view_args or {}).get("pk")
         if pk is not None and isinstance(view, BaseModelView) and not valid_id(pk):
             abort(404)

@@ -20,7 +20,7 @@ from flask_appbuilder.urltools import get_order_args, get_page_args, get_page_si
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
-from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from wtforms import DateField
 from wtforms.fields.core import UnboundField
 
@@ -322,22 +322,28 @@ _ISO_DATE = re.compile(r"(\d{4,})-\d{1,2}-\d{1,2}")
 DATE_YEARS = range(1900, 2201)
 
 
-def out_of_range_argument(*sources: Mapping[str, Any]) -> int | None:
-    """404 for an id field (`id`, `…_id`) past 32 bits, 400 for a date outside DATE_YEARS; None when all is in range.
+def _past_32_bits(key: str, value: Any) -> bool:
+    text = value.strip() if isinstance(value, str) else ""
+    return (key == "id" or key.endswith("_id")) and text.isascii() and text.isdigit() and int(text) > MAX_ID
 
-    One place for every page's query strings and forms, as path ids are checked by the URL map's converters.
-    """
-    for source in sources:
-        for key, value in source.items(multi=True):  # type: ignore[call-arg]
-            if not isinstance(value, str):
-                continue
-            text = value.strip()
-            if (key == "id" or key.endswith("_id")) and text.isascii() and text.isdigit() and int(text) > MAX_ID:
-                return 404
-            date = _ISO_DATE.fullmatch(text)
-            if date is not None and int(date.group(1)) not in DATE_YEARS:
-                return 400
+
+def out_of_range_argument(args: Mapping[str, Any]) -> int | None:
+    """404 for an id field (`id`, `…_id`) of the query string past 32 bits, 400 for a date outside DATE_YEARS."""
+    for key, value in args.items(multi=True):  # type: ignore[call-arg]
+        if _past_32_bits(key, value):
+            return 404
+        date = _ISO_DATE.fullmatch(value.strip()) if isinstance(value, str) else None
+        if date is not None and int(date.group(1)) not in DATE_YEARS:
+            return 400
     return None
+
+
+def without_impossible_ids(form: MultiDict) -> MultiDict | None:
+    """A form whose id fields past 32 bits are emptied (no record has such an id): the form then answers as to a
+    choice not made, with its own message; None when nothing had to change. Dates are the forms' to check."""
+    if not any(_past_32_bits(key, value) for key, value in form.items(multi=True)):
+        return None
+    return type(form)((key, "" if _past_32_bits(key, value) else value) for key, value in form.items(multi=True))
 
 
 def _typed_ok(view: BaseModelView, column: str, flt: BaseFilter, value: str) -> bool:

@@ -188,6 +188,7 @@ class LedgerExportMixin:
             title_region=user.region.name if user.region else gettext("All regions"),
             item_ids=ids if self.ledger_filters_items else None,
             case_ids=None if self.ledger_filters_items else ids,
+            full_phones=sees_full_phones(user),
         )
 
     @expose("/ledger")
@@ -545,7 +546,7 @@ class HistoryShowMixin:
             title=self.show_title,  # type: ignore[attr-defined]
             widgets=widgets,
             related_views=self._related_views,  # type: ignore[attr-defined]
-            history=case_service.history(self.history_subject, int(pk)),
+            history=case_service.history(self.history_subject, int(pk), actor()),
             change_text=self._change_text,
         )
 
@@ -766,6 +767,7 @@ class CasePageView(BaseView):
             ReviewState=ReviewState,
             DecisionState=DecisionState,
             phone=mask_phone if linked else phone,
+            private=lambda text: case_service.private_text(case, user, text),
             today=today(),
             can_edit_plan=access.can_edit_plan,
         )

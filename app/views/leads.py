@@ -216,7 +216,7 @@ class LeadPageView(BaseView):
             progress=leads.progress(lead, lights()),
             task_states=leads.task_states(lead),
             departments=leads.region_departments(lead.region_id) if follower else [],
-            events=leads.timeline(lead),
+            events=leads.timeline(lead, actor()),
             book=lights(),
             light_badge=light_badge,
             phone=phone,
