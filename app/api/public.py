@@ -2,25 +2,40 @@
 
 The same services as the public web pages (app.services.channels), the same limits counted under the same keys
 in the same storage (app.views.channels): an address has one allowance, whether it uses the web form or the app.
-The app has no check question (it is not a web form a script fills in): the rate limits guard it.
+The app asks the applicant the same one-time check question as the web form (GET /challenge, then its token and the
+answer with the application), so one address cannot register cases in a loop between two rate-limit windows.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_appbuilder.api import expose
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from app.api.base import JsonApi, json_error, load_body, public
-from app.api.schemas import ApplicationSchema, CatalogEntrySchema, ProgressQuerySchema, ProgressSchema
-from app.domain.errors import NotFound
+from app.api.schemas import (
+    ApplicationSchema,
+    CatalogEntrySchema,
+    ChallengeSchema,
+    ProgressQuerySchema,
+    ProgressSchema,
+)
+from app.domain.errors import DomainError, NotFound
 from app.domain.workflow import CaseState, Channel
+from app.security.limits import (
+    TooManyAttempts,
+    claim_challenge,
+    client_address,
+    new_challenge,
+    release_challenge,
+    within_limit,
+)
 from app.services import channels as channel_service
 from app.services.catalog import public_record, published_catalog
 from app.views.base import error_text
-from app.views.channels import TooManyAttempts, client_address, within_limit
 
 NO_MATCH = (
     "No application matches this case number and phone number. Check both: the phone is the "
@@ -77,6 +92,40 @@ class ChannelApi(JsonApi):
             items=CatalogEntrySchema(many=True).dump(entries),
         )
 
+    @expose("/challenge", methods=["GET"])
+    @public
+    def challenge(self) -> Response:
+        """A check question for the applicant, good for one application.
+        ---
+        get:
+          summary: Draw a check question
+          description: >-
+            Show the question to the applicant and send its token and their answer with the application. A wrong
+            answer uses the question up; so does a registered application. Rate-limited per address
+            (PUBLIC_PAGE_RATE_LIMIT).
+          responses:
+            200:
+              description: The question and its signed token
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/ChallengeSchema'
+            429:
+              description: Too many questions drawn from this address
+        """
+        if not within_limit("PUBLIC_PAGE_RATE_LIMIT", client_address()):
+            return _too_many()
+        drawn = new_challenge()
+        config = current_app.config
+        body = {
+            "token": drawn.token,
+            "question": drawn.question_zh,
+            "question_en": drawn.question_en,
+            "expires_in": int(config["PUBLIC_CHALLENGE_MAX_MINUTES"]) * 60,
+            "min_seconds": int(config["PUBLIC_CHALLENGE_MIN_SECONDS"]),
+        }
+        return self.response(200, **ChallengeSchema().dump(body))
+
     @expose("/applications", methods=["POST"])
     @public
     def apply(self) -> Response:
@@ -86,7 +135,8 @@ class ChannelApi(JsonApi):
           summary: Submit an application
           description: >-
             The back-office's checks, every field at once (credit code, project code, amounts, phones, items of
-            the region's published catalog). Rate-limited per address with the web form (PUBLIC_APPLY_RATE_LIMIT).
+            the region's published catalog), and the check question drawn from /challenge. Rate-limited per
+            address with the web form (PUBLIC_APPLY_RATE_LIMIT).
           requestBody:
             required: true
             content:
@@ -115,8 +165,16 @@ class ChannelApi(JsonApi):
             return _too_many()
         values = load_body(ApplicationSchema())
         try:
+            nonce = claim_challenge(values)
+        except DomainError as refusal:
+            # Every other mistake shows too, so one more round fixes all of them.
+            errors = {name or "_form": error_text(e) for name, e in channel_service.check_application(values).items()}
+            errors["challenge_answer"] = error_text(refusal)
+            return json_error(422, error_text(refusal), errors=errors)
+        try:
             case = channel_service.apply_online(values, channel=Channel.APP.value)
         except channel_service.ApplicationRefused as refused:
+            release_challenge(nonce)  # nothing was written: the same question serves the corrected application
             errors = {name or "_form": error_text(error) for name, error in refused.problems.items()}
             return json_error(422, error_text(refused), errors=errors)
         return self.response(

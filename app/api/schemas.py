@@ -121,10 +121,22 @@ class CatalogSchema(Schema):
 # --- applying and following an application ------------------------------------------------------------------
 
 
+class ChallengeSchema(Schema):
+    token = fields.String(metadata={"description": "Send it back as challenge_token with the application."})
+    question = fields.String(metadata={"description": "The question for the applicant, in Chinese numerals."})
+    question_en = fields.String(metadata={"description": "The same question in English words."})
+    expires_in = fields.Integer(metadata={"description": "Seconds the question stays valid."})
+    min_seconds = fields.Integer(metadata={"description": "An application sent sooner after fetching is refused."})
+
+
 class ApplicationSchema(Strict):
     """Attachment 4 as the app sends it: the fields of the online form (app.services.channels.apply_online)."""
 
     region = text(12, required=True, metadata={"description": "The region's division code.", "example": "150621"})
+    challenge_token = text(
+        200, metadata={"description": "From GET /api/v1/public/challenge; good for one application."}
+    )
+    challenge_answer = text(8, metadata={"description": "The applicant's answer to that question."})
     enterprise_name = text(300, metadata={"example": "鄂尔多斯市示例能源有限公司"})
     enterprise_credit_code = text(40, metadata={"description": "Unified social credit code (18 characters)."})
     enterprise_address = text(300)
@@ -384,6 +396,7 @@ COMPONENTS: tuple[type[Schema], ...] = (
     LogoutSchema,
     MessageSchema,
     CatalogSchema,
+    ChallengeSchema,
     ApplicationSchema,
     ReceiptSchema,
     ProgressQuerySchema,

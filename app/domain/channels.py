@@ -88,6 +88,39 @@ def chinese_number(n: int) -> str:
     return head + "十" + (_CHINESE_DIGITS[ones] if ones else "")
 
 
+_ENGLISH = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+)
+_TENS = {2: "twenty", 3: "thirty", 4: "forty", 5: "fifty", 6: "sixty", 7: "seventy", 8: "eighty", 9: "ninety"}
+
+
+def english_number(n: int) -> str:
+    """0..99 in English words (twelve, twenty, forty-five): read by a person, not parsed by a script's int()."""
+    if n < 20:
+        return _ENGLISH[n]
+    tens, ones = divmod(n, 10)
+    return _TENS[tens] + (f"-{_ENGLISH[ones]}" if ones else "")
+
+
 @dataclass(frozen=True)
 class Challenge:
     """A sum to work out: `left` + `right` (written out in Chinese numerals), and the signed token for it."""
@@ -99,6 +132,10 @@ class Challenge:
     @property
     def question_zh(self) -> str:
         return f"{chinese_number(self.left)}加{chinese_number(self.right)}等于多少？"
+
+    @property
+    def question_en(self) -> str:
+        return f"What is {english_number(self.left)} plus {english_number(self.right)}?"
 
 
 class ChallengeFailed(ValidationError):

@@ -228,6 +228,7 @@ _API_LIAISON: list[Permission] = [
 _API_PUBLIC: frozenset[str] = frozenset(
     {
         "ChannelApi.catalog",
+        "ChannelApi.challenge",
         "ChannelApi.apply",
         "ChannelApi.progress",
         "TokenApi.login",

@@ -8,14 +8,12 @@ time; used once), a honeypot field and a minimum fill time; CSRF tokens like eve
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import (
     Blueprint,
     Flask,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -26,19 +24,24 @@ from flask import (
 from flask_appbuilder import AppBuilder, BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import get_locale, gettext, lazy_gettext
-from flask_limiter.util import get_remote_address
-from limits import parse_many
-from limits.storage import storage_from_string
-from limits.strategies import STRATEGIES
 from werkzeug.datastructures import MultiDict
 
-from app.domain.channels import ChallengeFailed, make_challenge, normalise_phone
-from app.domain.channels import check_challenge as verify_challenge
+from app.domain.channels import normalise_phone
 from app.domain.enums import Stage
-from app.domain.errors import N_, DomainError, NotFound, ValidationError
+from app.domain.errors import DomainError, NotFound
 from app.domain.workflow import Channel, ProjectCategory
 from app.extensions import db
 from app.models import Region
+from app.security import limits
+from app.security.limits import (
+    HONEYPOT,
+    TooManyAttempts,
+    claim_challenge,
+    client_address,
+    new_challenge,
+    release_challenge,
+    within_limit,
+)
 from app.services import channels as channel_service
 from app.services.catalog import published_catalog
 from app.services.clock import today
@@ -46,97 +49,13 @@ from app.views.base import actor, error_text, scoped_regions
 
 bp = Blueprint("channels", __name__, url_prefix="/public")
 
-HONEYPOT = "website"  # a field people never see; scripts that fill every input fill it
 APPLIED = "channels.applied"
-LIMITS = "channels.limits"  # where the public limits' (storage, strategy) are kept in app.extensions
-
-
-class ChallengeReplayed(ValidationError):
-    template = ChallengeFailed.template
-
-
-class HoneypotFilled(ValidationError):
-    template = ChallengeFailed.template
-
-
-class TooManyAttempts(ValidationError):
-    template = N_("Too many attempts from your network. Wait a while, then try again.")
-
-
-# --- rate limits and the challenge, on Flask-Limiter's storage --------------------------------------------
-
-
-def _limits() -> tuple[Any, Any]:
-    """(storage, strategy) of the public limits: those of FAB's Flask-Limiter (`appbuilder.sm.limiter`)."""
-    return current_app.extensions[LIMITS]
-
-
-def within_limit(setting: str, *key: str) -> bool:
-    """Count one attempt against the limits named by a config setting ("5 per hour;20 per day"); False when over.
-
-    The count is kept where Flask-Limiter keeps the sign-in limits (Redis with REDIS_URL, shared by every worker).
-    """
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
-        return True
-    _storage, strategy = _limits()
-    identifiers = (current_app.config.get("RATELIMIT_KEY_PREFIX", ""), "public", setting, *key)
-    return all(strategy.hit(limit, *identifiers) for limit in parse_many(current_app.config[setting]))
 
 
 def _limit_views() -> None:
     """A generous cap on drawing the forms (they cost a catalog read and a signed question each)."""
     if request.method == "GET" and not within_limit("PUBLIC_PAGE_RATE_LIMIT", client_address()):
         abort(429)
-
-
-def client_address() -> str:
-    return get_remote_address() or "-"
-
-
-def _secret() -> bytes:
-    return str(current_app.config["SECRET_KEY"]).encode("utf-8")
-
-
-def _now() -> int:
-    """Epoch seconds: when a question was drawn, and when its answer came back."""
-    return int(time.time())
-
-
-def _new_challenge() -> Any:
-    return make_challenge(_secret(), _now())
-
-
-def _check_challenge(form: MultiDict) -> DomainError | None:
-    """Why the form is not taken as a person's (None if it is): honeypot, the sum, its age, a token used before."""
-    if form.get(HONEYPOT, "").strip():
-        return HoneypotFilled()
-    config = current_app.config
-    try:
-        nonce = verify_challenge(
-            _secret(),
-            form.get("challenge_token", ""),
-            form.get("challenge_answer", ""),
-            _now(),
-            min_seconds=int(config["PUBLIC_CHALLENGE_MIN_SECONDS"]),
-            max_seconds=int(config["PUBLIC_CHALLENGE_MAX_MINUTES"]) * 60,
-        )
-    except DomainError as error:
-        return error
-    return None if _unused(nonce) else ChallengeReplayed()
-
-
-def _unused(nonce: str, *, consume: bool = False) -> bool:
-    """Whether a solved question was not used for an application yet; `consume` marks it used."""
-    storage, _strategy = _limits()
-    key = f"{current_app.config.get('RATELIMIT_KEY_PREFIX', '')}/public/challenge/{nonce}"
-    if consume:
-        return storage.incr(key, int(current_app.config["PUBLIC_CHALLENGE_MAX_MINUTES"]) * 60 + 60) == 1
-    return not storage.get(key)
-
-
-def _nonce(token: str) -> str:
-    parts = token.split(".")
-    return parts[1] if len(parts) == 3 else ""
 
 
 # --- pages ------------------------------------------------------------------------------------------------
@@ -174,30 +93,33 @@ def apply_form(code: str) -> Any:
     if request.method == "POST":
         if not within_limit("PUBLIC_APPLY_RATE_LIMIT", client_address()):
             problems[""], status = error_text(TooManyAttempts()), 429
-        elif (refusal := _check_challenge(values)) is not None:
-            # Every other mistake shows too, so one more round fixes all of them.
-            problems = {name: error_text(error) for name, error in channel_service.check_application(form).items()}
-            problems["challenge_answer"], status = error_text(refusal), 400
         else:
-            keep_answer = True  # solved: the applicant corrects fields without answering again
             try:
-                case = channel_service.apply_online(form)
-            except channel_service.ApplicationRefused as refused:
-                problems = {name: error_text(error) for name, error in refused.problems.items()}
-                status = 400
+                nonce = claim_challenge(values)
+            except DomainError as refusal:
+                # Every other mistake shows too, so one more round fixes all of them.
+                problems = {name: error_text(error) for name, error in channel_service.check_application(form).items()}
+                problems["challenge_answer"], status = error_text(refusal), 400
             else:
-                _unused(_nonce(values.get("challenge_token", "")), consume=True)
-                session[APPLIED] = {
-                    "number": case.number,
-                    "receipt": case.channel_ref,
-                    "phone": _masked(values.get("enterprise_contact_phone", "")),
-                    "region": region.code,
-                }
-                return redirect(url_for(".apply_done", code=region.code))
+                keep_answer = True  # solved: the applicant corrects fields without answering again
+                try:
+                    case = channel_service.apply_online(form)
+                except channel_service.ApplicationRefused as refused:
+                    release_challenge(nonce)  # nothing was written: the same question serves the corrected form
+                    problems = {name: error_text(error) for name, error in refused.problems.items()}
+                    status = 400
+                else:
+                    session[APPLIED] = {
+                        "number": case.number,
+                        "receipt": case.channel_ref,
+                        "phone": _masked(values.get("enterprise_contact_phone", "")),
+                        "region": region.code,
+                    }
+                    return redirect(url_for(".apply_done", code=region.code))
         if not problems.get(""):
             problems.setdefault("", gettext("The application was not sent: correct the fields marked below."))
     if not keep_answer:
-        challenge = _new_challenge()
+        challenge = new_challenge()
     return _page(
         "channels/apply.html",
         status,
@@ -332,12 +254,7 @@ def register(appbuilder: AppBuilder) -> None:
 
 def register_public(app: Flask) -> None:
     """Add the public pages of this module (no login), counting in the sign-in limits' storage."""
-    limiter = app.appbuilder.sm.limiter
-    if limiter.enabled and limiter.initialized:
-        app.extensions[LIMITS] = (limiter.storage, limiter.limiter)
-    else:  # limits switched off (tests, a trial): used questions are still remembered, in the same kind of store
-        storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
-        app.extensions[LIMITS] = (storage, STRATEGIES[app.config.get("RATELIMIT_STRATEGY", "fixed-window")](storage))
+    limits.init_app(app)
     app.register_blueprint(bp)
     # No CSRF token on these forms, and so no session for a visitor who only looks: a token guards a signed-in
     # user's session, and an anonymous form has none to ride on. What a POST must carry instead is the signed,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.domain.passwords import LOCK_AFTER_FAILURES
 from app.extensions import db
@@ -30,8 +30,9 @@ NEW_PASSWORD = "Brand-New-Pass-77"
 
 @pytest.fixture
 def web(app: Flask, database_url: str) -> Iterator[Flask]:
-    """The app as clients meet it: its own instance, so each request has its own `g`."""
-    instance = make_app(database_url)
+    """The app as clients meet it: its own instance, so each request has its own `g`; the app's questions may be
+    answered at once (a person takes longer; the minimum fill time has its own test)."""
+    instance = make_app(database_url, PUBLIC_CHALLENGE_MIN_SECONDS=0)
     yield instance
     with instance.app_context():
         db.session.remove()
@@ -463,6 +464,15 @@ def test_a_liaison_reports_their_departments_decision_carried_out(web, staff, pa
 # --- the app channel ---------------------------------------------------------------------------------------------
 
 
+def _solved(client: FlaskClient) -> dict[str, str]:
+    """A question drawn from the API and answered as the applicant reads it."""
+    from tests.integration.test_channels import _chinese
+
+    drawn = client.get("/api/v1/public/challenge").get_json()
+    left, right = re.fullmatch(r"(.+)加(.+)等于多少？", drawn["question"]).groups()
+    return {"challenge_token": drawn["token"], "challenge_answer": str(_chinese(left) + _chinese(right))}
+
+
 def _application(**changes: Any) -> dict[str, Any]:
     water = db.session.scalar(
         select(CatalogItem.id).join(Region).where(Region.code == "150621", CatalogItem.name == "取水许可审批")
@@ -485,7 +495,7 @@ def _application(**changes: Any) -> dict[str, Any]:
 
 def test_the_app_submits_an_application_as_a_case_of_the_app_channel(web):
     client = web.test_client()
-    response = client.post("/api/v1/public/applications", json=_application())
+    response = client.post("/api/v1/public/applications", json=_application(**_solved(client)))
     body = response.get_json()
     assert response.status_code == 201 and body["state"] == "已申请"
     case = db.session.scalar(select(Case).where(Case.number == body["number"]))
@@ -497,6 +507,7 @@ def test_the_app_submits_an_application_as_a_case_of_the_app_channel(web):
 def test_a_refused_application_names_every_field_in_the_callers_language(web):
     client = web.test_client()
     values = _application(enterprise_credit_code="123", project_total_investment="lots", enterprise_contact_person="")
+    values |= _solved(client)
     refused = client.post("/api/v1/public/applications", json=values)
     body = refused.get_json()
     assert refused.status_code == 422
@@ -504,7 +515,9 @@ def test_a_refused_application_names_every_field_in_the_callers_language(web):
     assert body["errors"]["enterprise_contact_person"] == "此项为必填项。"
     english = client.post("/api/v1/public/applications", json=values, headers={"Accept-Language": "en"}).get_json()
     assert english["errors"]["enterprise_contact_person"] == "This field is required."
-    unpublished = client.post("/api/v1/public/applications", json=_application(catalog_item_id=[999_999]))
+    unpublished = client.post(
+        "/api/v1/public/applications", json=_application(catalog_item_id=[999_999], **_solved(client))
+    )
     assert unpublished.status_code == 422 and "catalog_item_id" in unpublished.get_json()["errors"]
     malformed = client.post("/api/v1/public/applications", json={**_application(), "catalog_item_id": "1", "x": 1})
     assert malformed.status_code == 400 and set(malformed.get_json()["errors"]) == {"catalog_item_id", "x"}
@@ -513,7 +526,7 @@ def test_a_refused_application_names_every_field_in_the_callers_language(web):
 
 def test_progress_answers_the_right_pair_and_alike_for_a_wrong_phone_and_an_unknown_number(web):
     client = web.test_client()
-    number = client.post("/api/v1/public/applications", json=_application()).get_json()["number"]
+    number = client.post("/api/v1/public/applications", json=_application(**_solved(client))).get_json()["number"]
     right = client.post("/api/v1/public/progress", json={"number": number, "phone": "+86 13904770000"})
     body = right.get_json()
     assert right.status_code == 200
@@ -525,6 +538,27 @@ def test_progress_answers_the_right_pair_and_alike_for_a_wrong_phone_and_an_unkn
     unknown = client.post("/api/v1/public/progress", json={"number": "150621-2026-9999", "phone": "13904770000"})
     assert wrong.status_code == unknown.status_code == 404
     assert wrong.get_data() == unknown.get_data()
+
+
+def test_the_app_channel_needs_its_own_solved_question_once_and_a_wrong_answer_uses_it_up(web):
+    client = web.test_client()
+    bare = client.post("/api/v1/public/applications", json=_application())
+    body = bare.get_json()
+    assert bare.status_code == 422 and "challenge_answer" in body["errors"]
+    solved = _solved(client)
+    wrong = {**solved, "challenge_answer": str(int(solved["challenge_answer"]) + 1)}
+    assert client.post("/api/v1/public/applications", json=_application(**wrong)).status_code == 422
+    burnt = client.post("/api/v1/public/applications", json=_application(**solved))
+    assert burnt.status_code == 422 and "challenge_answer" in burnt.get_json()["errors"]  # one guess per question
+    again = _solved(client)
+    refused = client.post("/api/v1/public/applications", json=_application(enterprise_credit_code="1", **again))
+    assert refused.status_code == 422 and "challenge_answer" not in refused.get_json()["errors"]
+    assert client.post("/api/v1/public/applications", json=_application(**again)).status_code == 201  # corrected
+    replayed = client.post("/api/v1/public/applications", json=_application(**again))
+    assert replayed.status_code == 422 and "challenge_answer" in replayed.get_json()["errors"]
+    assert db.session.scalar(select(func.count(Case.id))) == 1
+    english = client.get("/api/v1/public/challenge").get_json()["question_en"]
+    assert re.fullmatch(r"What is [a-z-]+ plus [a-z-]+\?", english)
 
 
 def test_the_published_catalog_lists_ids_to_apply_with(web):

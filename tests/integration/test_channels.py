@@ -116,6 +116,7 @@ def test_the_form_opens_in_chinese_and_follows_the_language_switch(client):
     client.get("/lang/en")
     page = client.get(APPLY_URL).get_data(as_text=True)
     assert 'lang="en"' in page and "Unified social credit code" in page
+    assert re.search(r"What is [a-z-]+ plus [a-z-]+\?", page) and "等于多少" not in page  # the question too
 
 
 def test_the_region_index_links_every_region_with_a_published_catalog(client):
@@ -198,7 +199,7 @@ def test_a_wrong_answer_is_refused_with_a_new_question_and_the_other_mistakes_sh
 
 
 def test_an_expired_question_is_refused(client, quick, monkeypatch):
-    from app.views import channels as pages
+    from app.security import limits as pages
 
     page = client.get(APPLY_URL).get_data(as_text=True)
     later = pages._now() + quick.config["PUBLIC_CHALLENGE_MAX_MINUTES"] * 60 + 5
@@ -213,6 +214,37 @@ def test_a_question_answered_once_cannot_send_a_second_application(client, quick
     again = client.post(APPLY_URL, data=form_values(**answer, project_code="2026-150621-44-01-654321"))
     assert again.status_code == 400 and "不正确" in field_error(again.get_data(as_text=True), "challenge_answer")
     assert db.session.scalar(select(db.func.count(Case.id))) == 1
+
+
+def test_a_wrong_answer_uses_the_question_up(client, quick):
+    answer = solve(client.get(APPLY_URL).get_data(as_text=True))
+    wrong = {**answer, "challenge_answer": str(int(answer["challenge_answer"]) + 1)}
+    assert client.post(APPLY_URL, data=form_values(**wrong)).status_code == 400
+    right = client.post(APPLY_URL, data=form_values(**answer))
+    assert right.status_code == 400 and "不正确" in field_error(right.get_data(as_text=True), "challenge_answer")
+    assert newest_case() is None
+
+
+def test_six_applications_sent_at_once_with_one_solved_question_register_one_case(app, quick):
+    import threading
+
+    answer = solve(app.test_client().get(APPLY_URL).get_data(as_text=True))
+    data = form_values(**answer)
+    db.session.remove()
+    start, codes = threading.Barrier(6), []
+
+    def send_once() -> None:
+        client = app.test_client()
+        start.wait(10)
+        codes.append(client.post(APPLY_URL, data=data).status_code)
+
+    threads = [threading.Thread(target=send_once) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(codes) == [302, 400, 400, 400, 400, 400]
+    assert db.session.scalar(select(func.count(Case.id))) == 1
 
 
 def test_a_solved_question_carries_over_while_the_applicant_corrects_fields(client, quick):
