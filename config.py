@@ -105,6 +105,11 @@ PUBLIC_PROGRESS_RATE_LIMIT = os.environ.get("PUBLIC_PROGRESS_RATE_LIMIT", "30 pe
 PUBLIC_PAGE_RATE_LIMIT = os.environ.get("PUBLIC_PAGE_RATE_LIMIT", "60 per minute;600 per hour")
 # Lookups of one case number from any address: guessing a phone from many addresses stops here.
 PUBLIC_PROGRESS_NUMBER_RATE_LIMIT = os.environ.get("PUBLIC_PROGRESS_NUMBER_RATE_LIMIT", "10 per hour")
+# The data API's bodies: larger or deeper JSON is refused before it is parsed (a 2 KB "[[[[…]]]]" made the
+# parser recurse into a 500); token refresh and sign-out, which need no login, are limited per address.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", 256 * 1024))
+API_MAX_JSON_DEPTH = int(os.environ.get("API_MAX_JSON_DEPTH", 32))
+API_TOKEN_RATE_LIMIT = os.environ.get("API_TOKEN_RATE_LIMIT", "30 per minute;300 per hour")
 # The check question: a form sent sooner than this after it was drawn is a script; a question expires.
 PUBLIC_CHALLENGE_MIN_SECONDS = int(os.environ.get("PUBLIC_CHALLENGE_MIN_SECONDS", 5))
 PUBLIC_CHALLENGE_MAX_MINUTES = int(os.environ.get("PUBLIC_CHALLENGE_MAX_MINUTES", 120))

@@ -12,7 +12,7 @@ from flask_appbuilder import AppBuilder
 from flask_babel import force_locale, gettext
 from werkzeug.wrappers import Response
 
-from app.api.base import MESSAGES, client_locale, json_error
+from app.api.base import MESSAGES, client_locale, guard_bodies, json_error
 from app.domain.errors import N_
 
 
@@ -50,6 +50,7 @@ def register(appbuilder: AppBuilder) -> None:
         secret = str(config["SECRET_KEY"]).encode("utf-8")
         config["JWT_SECRET_KEY"] = hmac.new(secret, b"bangninban data API tokens", hashlib.sha256).hexdigest()
     _token_refusals(appbuilder.sm.jwt_manager)
+    current_app.before_request(guard_bodies)
     for api in (ChannelApi, CaseApi, ItemApi, DecisionApi, OpenApiSpec):
         appbuilder.add_api(api)
     appbuilder.add_view_no_menu(ApiDocsView)

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 
 from app.api.base import JsonApi, json_error, load_body, public
 from app.api.schemas import LoginSchema, LogoutSchema, RefreshSchema
+from app.security.limits import client_address, within_limit
 from app.security.signin import SESSION_CLAIM, check_sign_in, close_token_session, open_token_session
 from app.views.base import local_time
 
@@ -139,7 +140,11 @@ class TokenApi(JsonApi):
               $ref: '#/components/responses/400'
             401:
               description: Not a valid refresh token, or its sign-in has ended
+            429:
+              description: Too many calls from this address (API_TOKEN_RATE_LIMIT)
         """
+        if not within_limit("API_TOKEN_RATE_LIMIT", client_address()):
+            return json_error(429)
         token = _bearer() or (load_body(RefreshSchema()).get("refresh_token") if request.data else "")
         if not token:
             return json_error(400, gettext("Send the refresh token (as the bearer header or refresh_token)."))
@@ -177,7 +182,11 @@ class TokenApi(JsonApi):
               $ref: '#/components/responses/400'
             401:
               description: Not a token of this service
+            429:
+              description: Too many calls from this address (API_TOKEN_RATE_LIMIT)
         """
+        if not within_limit("API_TOKEN_RATE_LIMIT", client_address()):
+            return json_error(429)
         token = _bearer() or (load_body(LogoutSchema()).get("token") if request.data else "")
         if not token:
             return json_error(400, gettext("Send the token to sign out (as the bearer header or token)."))

@@ -26,6 +26,7 @@ from wtforms import ValidationError as CSRFValidationError
 
 from app.api.schemas import MAX_ROW_ID
 from app.domain.errors import N_, DomainError, Forbidden, NotFound, StaleRecord, ValidationError
+from app.domain.json_guard import nesting_depth
 from app.services import cases as case_service
 from app.services import engine
 from app.views.base import error_text
@@ -81,6 +82,24 @@ def domain_error(error: DomainError) -> Response:
     else:
         code = 400
     return json_error(code, error_text(error))
+
+
+def guard_bodies() -> Response | None:
+    """Before any API view: a body larger than API_MAX_BODY_BYTES is a 413 and one nested deeper than
+    API_MAX_JSON_DEPTH a 400, both with a message, before a parser could run out of stack (and answer 500)."""
+    if not request.path.startswith("/api/") or request.method in SAFE_METHODS:
+        return None
+    config = current_app.config
+    declared = request.content_length
+    if declared is not None and declared > int(config["API_MAX_BODY_BYTES"]):
+        return json_error(413, gettext("The request body is too large."))
+    body = request.get_data(cache=True)
+    if len(body) > int(config["API_MAX_BODY_BYTES"]):
+        return json_error(413, gettext("The request body is too large."))
+    limit = int(config["API_MAX_JSON_DEPTH"])
+    if nesting_depth(body, limit) > limit:
+        return json_error(400, gettext("The request body is nested too deeply (at most %(n)s levels).", n=limit))
+    return None
 
 
 def load_body(schema: Schema) -> dict[str, Any]:

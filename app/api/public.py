@@ -76,7 +76,11 @@ class ChannelApi(JsonApi):
                     $ref: '#/components/schemas/CatalogSchema'
             404:
               $ref: '#/components/responses/404'
+            429:
+              description: Too many calls from this address (PUBLIC_PAGE_RATE_LIMIT)
         """
+        if not within_limit("PUBLIC_PAGE_RATE_LIMIT", client_address()):
+            return _too_many()
         if "\x00" in code:
             return json_error(404)  # no region's code (and PostgreSQL refuses NUL in a query)
         try:

@@ -705,3 +705,28 @@ def test_a_tokens_sign_in_cannot_be_worn_as_a_browser_session_cookie(web):
     browser.set_cookie("session", claims["sid"])
     assert browser.get("/queue/cases").status_code == 302  # sent to sign in: no session under that id
     assert client.get("/api/v1/cases/", headers={"Authorization": f"Bearer {access}"}).status_code == 200
+
+
+def test_a_deeply_nested_or_oversized_body_is_a_clear_400_or_413_on_every_json_call(web):
+    client = web.test_client()
+    nested = "[" * 1000 + "]" * 1000
+    for url in (
+        "/api/v1/public/applications",
+        "/api/v1/public/progress",
+        "/api/v1/security/login",
+        "/api/v1/security/refresh",
+        "/api/v1/security/logout",
+        "/api/v1/items/1/act",
+    ):
+        response = client.post(url, data=nested, content_type="application/json")
+        assert response.status_code == 400, url
+        assert "嵌套" in response.get_json()["message"], url
+    big = client.post("/api/v1/public/progress", data=b" " * (300 * 1024), content_type="application/json")
+    assert big.status_code == 413 and big.get_json()["message"]
+
+
+def test_token_refresh_and_sign_out_are_rate_limited_per_address(limited):
+    client = limited(API_TOKEN_RATE_LIMIT="3 per minute").test_client()
+    codes = [client.post("/api/v1/security/refresh", json={"refresh_token": "x"}).status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+    assert client.post("/api/v1/security/logout", json={"token": "x"}).status_code == 429
