@@ -3,12 +3,73 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from app.domain.errors import N_
 
 MIN_LENGTH = 10
 LOCK_AFTER_FAILURES = 5
 LOCK_MINUTES = 15
+
+
+# Words that, padded with digits, make the passwords guessed first (password12, 1234567890a, admin12345,
+# woaini1314, qq123456789): the letters of a password, digits taken out, must not be one of them.
+COMMON_WORDS = frozenset(
+    {
+        "",
+        "a",
+        "aa",
+        "abc",
+        "abcd",
+        "abcde",
+        "abcdef",
+        "admin",
+        "asdf",
+        "asdfgh",
+        "iloveyou",
+        "love",
+        "p",
+        "pass",
+        "passw",
+        "password",
+        "pwd",
+        "q",
+        "qq",
+        "qwe",
+        "qwer",
+        "qwert",
+        "qwerty",
+        "qwertyuiop",
+        "root",
+        "test",
+        "user",
+        "wang",
+        "welcome",
+        "woaini",
+        "x",
+        "zxc",
+        "zxcvbn",
+        "zxcvbnm",
+    }
+)
+# Keyboard walks that mix letters and digits.
+COMMON_PASSWORDS = frozenset({"1q2w3e4r5t", "1qaz2wsx3edc", "1qaz2wsx", "q1w2e3r4t5", "1q2w3e4r5t6y", "a1b2c3d4e5"})
+_ONLY_ONE_WORD = re.compile(r"[a-z]*\d+[a-z]*|\d*[a-z]+\d*")
+
+
+def guessable(password: str, login: str = "") -> str | None:
+    """Why a password that meets the policy is still among the first guessed: a common word padded with digits
+    (password12, 1234567890a), a keyboard walk, or the login name with something added; None when it is not."""
+    lowered = password.lower()
+    letters = re.sub(r"\d", "", lowered)
+    if lowered in COMMON_PASSWORDS or (_ONLY_ONE_WORD.fullmatch(lowered) and letters in COMMON_WORDS):
+        return N_(
+            "This password is among the first ones guessed (a common word or keyboard row with digits): choose another."
+        )
+    name = (login or "").strip().lower()
+    if len(name) >= 3 and (name in lowered or lowered in name):
+        return N_("The password must not contain the login name.")
+    return None
 
 
 def password_problems(password: str) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import flash
+from flask import flash, request
 from flask_appbuilder import ModelView
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
@@ -19,6 +19,7 @@ from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from werkzeug.security import check_password_hash
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -26,7 +27,7 @@ from wtforms.validators import ValidationError as WTFormsValidationError
 
 from app.domain.enums import RegionLevel
 from app.domain.errors import DomainError
-from app.domain.passwords import password_problems
+from app.domain.passwords import guessable, password_problems
 from app.domain.privacy import mask_phone
 from app.extensions import db
 from app.models import Department, Region, Staff
@@ -164,25 +165,63 @@ def _role_choice_label(role: Any) -> str:
 _PASSWORD_HINT = lazy_gettext("At least 10 characters, with letters and digits.")
 
 
+def _login_for(form: Any) -> str:
+    """Whose password a form sets: the login typed in it, the one an admin resets (?pk=), or one's own."""
+    if "username" in form:
+        return form.username.data or ""
+    pk = request.args.get("pk", "")
+    if pk.isdigit():
+        user = db.session.get(Staff, int(pk))
+        return user.username if user is not None else ""
+    return actor().username
+
+
+def _not_guessable(form: Any, field: Any) -> None:
+    problem = guessable(field.data or "", _login_for(form))
+    if problem is not None:
+        raise WTFormsValidationError(gettext(problem))
+
+
+def _current_password(form: Any, field: Any) -> None:
+    """Changing one's own password asks for the current one: a session left open is not a password."""
+    if not check_password_hash(actor().password or "", field.data or ""):
+        raise WTFormsValidationError(gettext("The current password is not right."))
+
+
+def _new_password_fields() -> tuple[PasswordField, PasswordField]:
+    return (
+        PasswordField(
+            lazy_gettext("Password"),
+            description=_PASSWORD_HINT,
+            validators=[DataRequired(), PasswordComplexityValidator(), _not_guessable],
+            widget=BS3PasswordFieldWidget(),
+        ),
+        PasswordField(
+            lazy_gettext("Confirm Password"),
+            description=lazy_gettext("Please rewrite the password to confirm"),
+            validators=[EqualTo("password", message=lazy_gettext("Passwords must match"))],
+            widget=BS3PasswordFieldWidget(),
+        ),
+    )
+
+
 class StaffPasswordForm(DynamicForm):
-    password = PasswordField(
-        lazy_gettext("Password"),
-        description=_PASSWORD_HINT,
-        validators=[DataRequired(), PasswordComplexityValidator()],
+    password, conf_password = _new_password_fields()
+
+
+class OwnPasswordForm(DynamicForm):
+    current_password = PasswordField(
+        lazy_gettext("Current password"),
+        validators=[DataRequired(), _current_password],
         widget=BS3PasswordFieldWidget(),
     )
-    conf_password = PasswordField(
-        lazy_gettext("Confirm Password"),
-        description=lazy_gettext("Please rewrite the password to confirm"),
-        validators=[EqualTo("password", message=lazy_gettext("Passwords must match"))],
-        widget=BS3PasswordFieldWidget(),
-    )
+    password, conf_password = _new_password_fields()
 
 
 class ResetMyPasswordView(fab_views.ResetMyPasswordView):
-    """FAB's own-password form with a true help text (same name: same permissions and routes)."""
+    """FAB's own-password form asking for the current password, with a true help text (same name: same routes)."""
 
-    form = StaffPasswordForm
+    form = OwnPasswordForm
 
 
 class ResetPasswordView(fab_views.ResetPasswordView):
@@ -304,7 +343,7 @@ class StaffUserView(UserSessionsMixin, UserDBModelView):
         "password": PasswordField(
             lazy_gettext("Password"),
             description=_PASSWORD_HINT,
-            validators=[DataRequired(), PasswordComplexityValidator()],
+            validators=[DataRequired(), PasswordComplexityValidator(), _not_guessable],
             widget=BS3PasswordFieldWidget(),
         ),
         "conf_password": PasswordField(

@@ -243,3 +243,38 @@ def test_required_fields_are_checked_by_the_server_so_the_browser_does_not_stop_
     form = login("admin").get(f"/catalog/edit/{item.id}").get_data(as_text=True)
     reason = re.search(r"<input[^>]*name=\"reason\"[^>]*>", form).group(0)
     assert " required" not in reason
+
+
+def test_changing_ones_own_password_asks_for_the_current_one_and_refuses_guessable_ones(login, staff):
+    client = login("dlt_agent")
+    form = client.get("/resetmypassword/form").get_data(as_text=True)
+    assert 'name="current_password"' in form and "当前密码" in form
+    new = "hongshan7river3"
+    wrong = client.post(
+        "/resetmypassword/form", data={"current_password": "nope", "password": new, "conf_password": new}
+    )
+    assert wrong.status_code == 200 and "当前密码不正确" in wrong.get_data(as_text=True)
+    for guessable in ("password12", "1234567890a", "dlt_agent1"):
+        page = client.post(
+            "/resetmypassword/form",
+            data={"current_password": PASSWORD, "password": guessable, "conf_password": guessable},
+        ).get_data(as_text=True)
+        assert "请另选" in page or "不能包含登录名" in page, guessable
+    db.session.expire_all()
+    from werkzeug.security import check_password_hash
+
+    assert check_password_hash(staff("dlt_agent").password, PASSWORD)  # nothing changed so far
+    ok = client.post(
+        "/resetmypassword/form", data={"current_password": PASSWORD, "password": new, "conf_password": new}
+    )
+    assert ok.status_code == 302
+    db.session.expire_all()
+    assert check_password_hash(staff("dlt_agent").password, new)
+
+
+def test_an_admin_cannot_give_a_login_its_own_name_as_password(login, staff):
+    user = staff("dlt_agent")
+    page = login("admin").post(
+        f"/resetpassword/form?pk={user.id}", data={"password": "dlt_agent2026", "conf_password": "dlt_agent2026"}
+    )
+    assert page.status_code == 200 and "不能包含登录名" in page.get_data(as_text=True)

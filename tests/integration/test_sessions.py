@@ -115,7 +115,10 @@ def test_signing_in_gives_a_new_session_id(web):
 
 def test_a_copied_cookie_is_refused_after_the_user_changes_their_password(web, agent):
     thief = _copy(agent, web)
-    response = agent.post("/resetmypassword/form", data={"password": NEW_PASSWORD, "conf_password": NEW_PASSWORD})
+    response = agent.post(
+        "/resetmypassword/form",
+        data={"current_password": PASSWORD, "password": NEW_PASSWORD, "conf_password": NEW_PASSWORD},
+    )
     assert response.status_code == 302
     assert not _in(thief)
     assert _in(agent)  # the browser that changed it stays signed in, under a new id
