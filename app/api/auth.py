@@ -22,7 +22,14 @@ from werkzeug.wrappers import Response
 from app.api.base import JsonApi, json_error, load_body, public
 from app.api.schemas import LoginSchema, LogoutSchema, RefreshSchema
 from app.security.limits import client_address, within_limit
-from app.security.signin import SESSION_CLAIM, check_sign_in, close_token_session, open_token_session
+from app.security.signin import (
+    REFRESH_CLAIM,
+    SESSION_CLAIM,
+    check_sign_in,
+    close_token_session,
+    open_token_session,
+    rotate_refresh,
+)
 from app.views.base import local_time
 
 log = logging.getLogger(__name__)
@@ -108,22 +115,25 @@ class TokenApi(JsonApi):
             )
         if user is None:
             return json_error(401, gettext("Invalid login. Please try again."))
-        sid = open_token_session(user.id)
+        sid, refresh_id = open_token_session(user.id)
         log.info("token sign-in of user %s", user.id)
         claims = {SESSION_CLAIM: sid}
         return _tokens_answer(
             create_access_token(identity=str(user.id), fresh=True, additional_claims=claims),
-            create_refresh_token(identity=str(user.id), additional_claims=claims),
+            create_refresh_token(identity=str(user.id), additional_claims={**claims, REFRESH_CLAIM: refresh_id}),
         )
 
     @expose("/refresh", methods=["POST"])
     @public
     def refresh(self) -> Response:
-        """A new access token for a refresh token, while its sign-in lasts.
+        """A new access token and the next refresh token for a refresh token, while its sign-in lasts.
         ---
         post:
-          summary: Exchange a refresh token for a new access token
-          description: Send the refresh token as the bearer header or in the body.
+          summary: Exchange a refresh token for a new access token and a new refresh token
+          description: >-
+            Send the refresh token as the bearer header or in the body. Each refresh token is good once: keep the
+            one in the answer; presenting an old one again ends the sign-in. A sign-in unused for
+            SESSION_IDLE_MINUTES ends, as a browser's does.
           requestBody:
             content:
               application/json:
@@ -153,10 +163,15 @@ class TokenApi(JsonApi):
             return json_error(401, gettext("The refresh token is not valid or has expired: sign in again."))
         if self.appbuilder.sm.load_user_jwt(None, claims) is None:
             return json_error(401, gettext("This sign-in has ended: sign in again."))
-        access = create_access_token(
-            identity=claims["sub"], fresh=False, additional_claims={SESSION_CLAIM: claims[SESSION_CLAIM]}
+        # Each refresh token is good once: the answer carries the next one, and an old one ends the sign-in.
+        next_id = rotate_refresh(claims[SESSION_CLAIM], claims["sub"], claims.get(REFRESH_CLAIM))
+        if next_id is None:
+            return json_error(401, gettext("This refresh token was used before: the sign-in has ended, sign in again."))
+        session_claim = {SESSION_CLAIM: claims[SESSION_CLAIM]}
+        return _tokens_answer(
+            create_access_token(identity=claims["sub"], fresh=False, additional_claims=session_claim),
+            create_refresh_token(identity=claims["sub"], additional_claims={**session_claim, REFRESH_CLAIM: next_id}),
         )
-        return _tokens_answer(access)
 
     @expose("/logout", methods=["POST"])
     @public

@@ -8,6 +8,8 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
+import secrets
+import time
 from typing import Any
 
 from flask import Flask, abort, current_app, flash, has_request_context, redirect, request, url_for
@@ -22,10 +24,18 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
 from app.domain.passwords import locked_until
+from app.domain.sessions import seen_is_stale, session_end
 from app.extensions import db
 from app.models.org import now
 from app.models.security import SignInFailure
-from app.security.sessions import StoredSession, end_sessions, leave_this_session, renew_this_session
+from app.security.sessions import (
+    SEEN,
+    STARTED,
+    StoredSession,
+    end_sessions,
+    leave_this_session,
+    renew_this_session,
+)
 
 log = logging.getLogger(__name__)
 
@@ -131,21 +141,75 @@ def _store_id(sid: str) -> str:
     return _store()._get_store_id(hmac.new(secret, f"api:{sid}".encode(), hashlib.sha256).hexdigest())
 
 
-def open_token_session(user_id: int) -> str:
-    """A server-side session for a token sign-in; ending the user's sessions (any way) ends it too."""
+REFRESH_CLAIM = "rid"  # the claim naming which refresh token of a sign-in is the current one
+
+
+def _save_token_session(sid: str, data: dict[str, Any]) -> None:
+    store = _store()
+    record = StoredSession(data, sid=sid, permanent=False)
+    store._upsert_session(store.lifetime(record), record, _store_id(sid))
+
+
+def open_token_session(user_id: int) -> tuple[str, str]:
+    """A server-side session for a token sign-in, with the clocks a browser's has (idle time, lifetime) and the id
+    of its one valid refresh token; ending the user's sessions (any way) ends it too. Returns (session, refresh id)."""
     store = _store()
     sid = store._generate_sid(store.sid_length)
-    record = StoredSession({"_user_id": str(user_id), API_SESSION_MARK: True}, sid=sid, permanent=False)
-    store._upsert_session(store.lifetime(record), record, _store_id(sid))
-    return sid
+    refresh_id = secrets.token_urlsafe(16)
+    moment = time.time()
+    data = {"_user_id": str(user_id), API_SESSION_MARK: True, STARTED: moment, SEEN: moment, REFRESH_CLAIM: refresh_id}
+    _save_token_session(sid, data)
+    return sid, refresh_id
+
+
+def _live_token_session(sid: Any, user_id: Any) -> dict[str, Any] | None:
+    """The token's session while it lasts: it exists, belongs to the token's user, and is neither idle longer than
+    SESSION_IDLE_MINUTES nor older than SESSION_MAX_HOURS (then it is ended, as a browser's would be)."""
+    if not isinstance(sid, str) or not sid:
+        return None
+    data = _store()._retrieve_session_data(_store_id(sid))
+    if not data or not data.get(API_SESSION_MARK) or str(data.get("_user_id")) != str(user_id):
+        return None
+    config = current_app.config
+    moment = time.time()
+    ended = session_end(
+        data.get(STARTED),
+        data.get(SEEN),
+        moment,
+        idle_seconds=config["SESSION_IDLE_MINUTES"] * 60,
+        max_seconds=config["SESSION_MAX_HOURS"] * 3600,
+    )
+    if ended is not None:
+        log.info("token session of user %s ended: %s", user_id, ended.name)
+        close_token_session(sid)
+        return None
+    if seen_is_stale(data[SEEN], moment):
+        data[SEEN] = moment
+        _save_token_session(sid, data)
+    return data
 
 
 def token_session_open(sid: Any, user_id: Any) -> bool:
-    """Whether the token's session still exists and belongs to the token's user."""
-    if not isinstance(sid, str) or not sid:
-        return False
-    data = _store()._retrieve_session_data(_store_id(sid))
-    return bool(data) and bool(data.get(API_SESSION_MARK)) and str(data.get("_user_id")) == str(user_id)
+    """Whether the token's session still lasts (and belongs to the token's user); using it counts as activity."""
+    return _live_token_session(sid, user_id) is not None
+
+
+def rotate_refresh(sid: Any, user_id: Any, presented: Any) -> str | None:
+    """The id of the next refresh token when `presented` is the sign-in's current one; None otherwise.
+
+    A refresh token is good once: an old one presented again means a copy is in other hands, and the whole
+    sign-in is ended (its holder signs in again; the copy is worthless).
+    """
+    data = _live_token_session(sid, user_id)
+    if data is None:
+        return None
+    if not isinstance(presented, str) or not hmac.compare_digest(presented, str(data.get(REFRESH_CLAIM, ""))):
+        log.warning("refresh token of user %s used twice: sign-in ended", user_id)
+        close_token_session(str(sid))
+        return None
+    data[REFRESH_CLAIM] = secrets.token_urlsafe(16)
+    _save_token_session(str(sid), data)
+    return data[REFRESH_CLAIM]
 
 
 def close_token_session(sid: str) -> None:

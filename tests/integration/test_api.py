@@ -217,7 +217,8 @@ def test_a_refresh_token_gets_a_new_access_token_and_neither_stands_in_for_the_o
     client = web.test_client()
     tokens = _sign_in(client, "dlt_agent").get_json()
     by_header = client.post("/api/v1/security/refresh", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
-    assert by_header.status_code == 200 and set(by_header.get_json()) == {"access_token", "token_type", "expires_in"}
+    assert by_header.status_code == 200
+    assert set(by_header.get_json()) == {"access_token", "refresh_token", "token_type", "expires_in"}
     fresh = {"Authorization": f"Bearer {by_header.get_json()['access_token']}"}
     assert client.get("/api/v1/items/", headers=fresh).status_code == 200
     as_access = client.get("/api/v1/items/", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
@@ -225,6 +226,36 @@ def test_a_refresh_token_gets_a_new_access_token_and_neither_stands_in_for_the_o
     as_refresh = client.post("/api/v1/security/refresh", json={"refresh_token": tokens["access_token"]})
     assert as_refresh.status_code == 401
     assert client.post("/api/v1/security/refresh", json={"refresh_token": "not-a-token"}).status_code == 401
+
+
+def test_each_refresh_token_is_good_once_and_an_old_one_presented_again_ends_the_sign_in(web):
+    client = web.test_client()
+    first = _sign_in(client, "dlt_agent").get_json()
+    second = client.post("/api/v1/security/refresh", json={"refresh_token": first["refresh_token"]}).get_json()
+    third = client.post("/api/v1/security/refresh", json={"refresh_token": second["refresh_token"]})
+    assert third.status_code == 200  # the chain goes on while each token is used once
+    replayed = client.post("/api/v1/security/refresh", json={"refresh_token": first["refresh_token"]})
+    assert replayed.status_code == 401 and "用过" in replayed.get_json()["message"]
+    latest = third.get_json()
+    assert client.post("/api/v1/security/refresh", json={"refresh_token": latest["refresh_token"]}).status_code == 401
+    bearer = {"Authorization": f"Bearer {latest['access_token']}"}
+    assert client.get("/api/v1/items/", headers=bearer).status_code == 401  # the whole sign-in has ended
+
+
+def test_a_token_sign_in_left_idle_ends_like_a_browsers(web, monkeypatch):
+    import time
+
+    from app.security import signin
+
+    client = web.test_client()
+    tokens = _sign_in(client, "dlt_agent").get_json()
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert client.get("/api/v1/items/", headers=bearer).status_code == 200
+    idle = web.config["SESSION_IDLE_MINUTES"] * 60
+    later = time.time() + idle + 5
+    monkeypatch.setattr(signin, "time", type("Clock", (), {"time": staticmethod(lambda: later)}))
+    assert client.get("/api/v1/items/", headers=bearer).status_code == 401  # the token itself is not expired
+    assert client.post("/api/v1/security/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code == 401
 
 
 def test_an_expired_access_token_is_refused_with_a_hint(limited, database_url):
