@@ -105,6 +105,8 @@ PUBLIC_PROGRESS_RATE_LIMIT = os.environ.get("PUBLIC_PROGRESS_RATE_LIMIT", "30 pe
 PUBLIC_PAGE_RATE_LIMIT = os.environ.get("PUBLIC_PAGE_RATE_LIMIT", "60 per minute;600 per hour")
 # Lookups of one case number from any address: guessing a phone from many addresses stops here.
 PUBLIC_PROGRESS_NUMBER_RATE_LIMIT = os.environ.get("PUBLIC_PROGRESS_NUMBER_RATE_LIMIT", "10 per hour")
+# Every progress lookup takes at least this long, found or not: its timing must not tell which numbers exist.
+PUBLIC_PROGRESS_MIN_MS = int(os.environ.get("PUBLIC_PROGRESS_MIN_MS", 25))
 # The data API's bodies: larger or deeper JSON is refused before it is parsed (a 2 KB "[[[[…]]]]" made the
 # parser recurse into a 500); token refresh and sign-out, which need no login, are limited per address.
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", 256 * 1024))
