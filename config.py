@@ -103,8 +103,10 @@ PUBLIC_APPLY_RATE_LIMIT = os.environ.get("PUBLIC_APPLY_RATE_LIMIT", "20 per hour
 PUBLIC_PROGRESS_RATE_LIMIT = os.environ.get("PUBLIC_PROGRESS_RATE_LIMIT", "30 per hour")
 # Drawing the two forms, per client address (each draws a signed check question; no session is stored).
 PUBLIC_PAGE_RATE_LIMIT = os.environ.get("PUBLIC_PAGE_RATE_LIMIT", "60 per minute;600 per hour")
-# Lookups of one case number from any address: guessing a phone from many addresses stops here.
+# Failed lookups of one case number from any address: once spent, that number may be tried only at the slower
+# backoff pace (guessing a phone from many addresses crawls; the applicant is slowed, never shut out).
 PUBLIC_PROGRESS_NUMBER_RATE_LIMIT = os.environ.get("PUBLIC_PROGRESS_NUMBER_RATE_LIMIT", "10 per hour")
+PUBLIC_PROGRESS_NUMBER_BACKOFF = os.environ.get("PUBLIC_PROGRESS_NUMBER_BACKOFF", "1 per 2 minutes")
 # Every progress lookup takes at least this long, found or not: its timing must not tell which numbers exist.
 PUBLIC_PROGRESS_MIN_MS = int(os.environ.get("PUBLIC_PROGRESS_MIN_MS", 25))
 # The data API's bodies: larger or deeper JSON is refused before it is parsed (a 2 KB "[[[[…]]]]" made the

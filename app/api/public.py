@@ -29,6 +29,8 @@ from app.security.limits import (
     TooManyAttempts,
     claim_challenge,
     client_address,
+    count_failure,
+    may_try_again,
     new_challenge,
     release_challenge,
     within_limit,
@@ -224,11 +226,12 @@ class ChannelApi(JsonApi):
         """
         query: dict[str, Any] = load_body(ProgressQuerySchema())
         number = query["number"].strip()[:32]
-        if not within_limit("PUBLIC_PROGRESS_RATE_LIMIT", client_address()) or not within_limit(
-            "PUBLIC_PROGRESS_NUMBER_RATE_LIMIT", number.upper()
+        if not within_limit("PUBLIC_PROGRESS_RATE_LIMIT", client_address()) or not may_try_again(
+            "PUBLIC_PROGRESS_NUMBER_RATE_LIMIT", "PUBLIC_PROGRESS_NUMBER_BACKOFF", number.upper()
         ):
             return _too_many()
         found = channel_service.progress(number, query["phone"])
         if found is None:
+            count_failure("PUBLIC_PROGRESS_NUMBER_RATE_LIMIT", number.upper())
             return json_error(404, gettext(NO_MATCH))
         return self.response(200, **ProgressSchema().dump(found))

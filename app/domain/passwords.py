@@ -8,7 +8,8 @@ import re
 from app.domain.errors import N_
 
 MIN_LENGTH = 10
-LOCK_AFTER_FAILURES = 5
+LOCK_AFTER_FAILURES = 5  # from one address: that address is locked out of that name
+NAME_LOCK_AFTER_FAILURES = 30  # from any addresses: the name itself is locked (slower, for spread-out guessing)
 LOCK_MINUTES = 15
 
 
@@ -86,9 +87,11 @@ def password_problems(password: str) -> list[str]:
     return problems
 
 
-def locked_until(failures: int | None, last_failure: dt.datetime | None, now: dt.datetime) -> dt.datetime | None:
-    """When a login with this many consecutive failures opens again; None if it is open now."""
-    if not failures or failures < LOCK_AFTER_FAILURES or last_failure is None:
+def locked_until(
+    failures: int | None, last_failure: dt.datetime | None, now: dt.datetime, after: int = LOCK_AFTER_FAILURES
+) -> dt.datetime | None:
+    """When sign-ins with this many consecutive failures (`after` of them lock) open again; None if open now."""
+    if not failures or failures < after or last_failure is None:
         return None
     until = last_failure + dt.timedelta(minutes=LOCK_MINUTES)
     return until if now < until else None

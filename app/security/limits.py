@@ -63,6 +63,27 @@ def within_limit(setting: str, *key: str) -> bool:
     return all(strategy.hit(limit, *identifiers) for limit in parse_many(current_app.config[setting]))
 
 
+def _spent(setting: str, *key: str) -> bool:
+    """Whether the limits named by `setting` are used up for `key` (looking only: nothing is counted)."""
+    _storage, strategy = _limits()
+    identifiers = (current_app.config.get("RATELIMIT_KEY_PREFIX", ""), "public", setting, *key)
+    return not all(strategy.test(limit, *identifiers) for limit in parse_many(current_app.config[setting]))
+
+
+def may_try_again(setting: str, backoff: str, *key: str) -> bool:
+    """Failures counted under `setting` (see `count_failure`) slow the key down to the `backoff` allowance once
+    spent, instead of closing it: the applicant whose number someone else guessed at still gets in, slowly."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True) or not _spent(setting, *key):
+        return True
+    return within_limit(backoff, *key)
+
+
+def count_failure(setting: str, *key: str) -> None:
+    """One failure against the limits named by `setting` (successes are not counted)."""
+    if current_app.config.get("RATELIMIT_ENABLED", True):
+        within_limit(setting, *key)
+
+
 def client_address() -> str:
     return get_remote_address() or "-"
 

@@ -12,7 +12,7 @@ import secrets
 import time
 from typing import Any
 
-from flask import Flask, abort, current_app, flash, has_request_context, redirect, request, url_for
+from flask import Flask, abort, current_app, flash, g, has_request_context, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.decorators import has_access, permission_name
@@ -23,11 +23,12 @@ from flask_login import current_user
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
-from app.domain.passwords import locked_until
+from app.domain.passwords import NAME_LOCK_AFTER_FAILURES, locked_until
 from app.domain.sessions import seen_is_stale, session_end
 from app.extensions import db
 from app.models.org import now
 from app.models.security import SignInFailure
+from app.security.limits import client_address
 from app.security.sessions import (
     SEEN,
     STARTED,
@@ -67,19 +68,39 @@ def _name_key(name: str) -> str:
     return hmac.new(secret, name.strip().lower().encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def sign_in_locked_until(name: str, user: Any, now: dt.datetime) -> dt.datetime | None:
-    """When sign-ins under this name open again: an active login by its own count, any other name by its own."""
-    failure = db.session.get(SignInFailure, _name_key(name)) if name else None  # read for every name alike
+def _pair_key(name: str, address: str) -> str:
+    """The keyed hash under which one address's failures for one name are counted."""
+    return _name_key(f"{name.strip().lower()}\x1f{address}")
+
+
+def sign_in_locked_until(name: str, user: Any, now: dt.datetime, address: str) -> dt.datetime | None:
+    """When sign-ins under this name from this address open again, or None.
+
+    Five failures from one address lock that address out of that name (someone guessing at one desk, or a script
+    behind one address, cannot lock the owner out from theirs); thirty from any addresses lock the name itself
+    (guessing spread over many addresses slows down too). An active login counts by its own failure count, any
+    other name by its keyed hash: the answers never tell which names exist.
+    """
+    if not name:
+        return None
+    pair = db.session.get(SignInFailure, _pair_key(name, address))
+    failure = db.session.get(SignInFailure, _name_key(name))  # read for every name alike
     if user is not None and user.is_active:
-        return locked_until(user.fail_login_count, user.last_failed_login, now)
-    return locked_until(failure.failures, failure.last_failure, now) if failure else None
+        by_name = locked_until(user.fail_login_count, user.last_failed_login, now, after=NAME_LOCK_AFTER_FAILURES)
+    else:
+        by_name = (
+            locked_until(failure.failures, failure.last_failure, now, after=NAME_LOCK_AFTER_FAILURES)
+            if failure
+            else None
+        )
+    by_pair = locked_until(pair.failures, pair.last_failure, now) if pair else None
+    until = max((until for until in (by_name, by_pair) if until is not None), default=None)
+    if until is not None and has_request_context():
+        g.sign_in_failed = True  # an attempt refused as locked counts against the address's limit too
+    return until
 
 
-def count_unknown_name_failure(name: str, password: str, now: dt.datetime) -> None:
-    """A failed sign-in under a name that is no active login counts as it would for a login."""
-    if not name or is_null_password(password):
-        return  # FAB refuses these before checking anything, for logins too: nothing is counted
-    key = _name_key(name)
+def _count(key: str, now: dt.datetime) -> None:
     session = db.session
     try:
         changed = session.execute(
@@ -91,7 +112,7 @@ def count_unknown_name_failure(name: str, password: str, now: dt.datetime) -> No
             session.execute(delete(SignInFailure).where(SignInFailure.last_failure < now - FORGET_AFTER))
             session.add(SignInFailure(name_hash=key, failures=1, last_failure=now))
         session.commit()
-    except IntegrityError:  # the same new name failed twice at once: the other attempt inserted it
+    except IntegrityError:  # the same new key failed twice at once: the other attempt inserted it
         session.rollback()
         session.execute(
             update(SignInFailure)
@@ -99,6 +120,30 @@ def count_unknown_name_failure(name: str, password: str, now: dt.datetime) -> No
             .values(failures=SignInFailure.failures + 1, last_failure=now)
         )
         session.commit()
+
+
+def count_sign_in_failure(name: str, password: str, user: Any, now: dt.datetime, address: str) -> None:
+    """A failed sign-in: counted for the (name, address) pair, and for the name when it is no active login (FAB
+    counts an active login's own failures); marks the request so the per-address limit counts it."""
+    if not name or is_null_password(password):
+        return  # FAB refuses these before checking anything, for logins too: nothing is counted
+    if has_request_context():
+        g.sign_in_failed = True
+    _count(_pair_key(name, address), now)
+    if user is None or not user.is_active:
+        _count(_name_key(name), now)
+
+
+def forget_sign_in_failures(name: str, address: str) -> None:
+    """A good sign-in clears that address's count for the name (FAB resets the login's own count)."""
+    db.session.execute(delete(SignInFailure).where(SignInFailure.name_hash == _pair_key(name, address)))
+    db.session.commit()
+
+
+def failed_sign_in(response: Any) -> bool:
+    """Flask-Limiter's `deduct_when`: the per-address sign-in limit counts failures, not the good sign-ins of
+    everyone behind one address (a ministry's NAT)."""
+    return bool(g.get("sign_in_failed")) or getattr(response, "status_code", 200) == 429
 
 
 # --- The token door (#12): the same rules as the sign-in page --------------------------------------------
@@ -109,8 +154,13 @@ API_SESSION_MARK = "_api_sign_in"  # marks a stored session that only tokens use
 
 
 def sign_in_limit(limiter: Any) -> Any:
-    """AUTH_RATE_LIMIT per address, one count for every door that checks a password (POSTs only)."""
-    return limiter.shared_limit(lambda: current_app.config["AUTH_RATE_LIMIT"], scope=SIGN_IN_SCOPE, methods=["POST"])
+    """AUTH_RATE_LIMIT failed sign-ins per address, one count for every door that checks a password (POSTs)."""
+    return limiter.shared_limit(
+        lambda: current_app.config["AUTH_RATE_LIMIT"],
+        scope=SIGN_IN_SCOPE,
+        methods=["POST"],
+        deduct_when=failed_sign_in,
+    )
 
 
 def check_sign_in(sm: Any, username: str, password: str) -> tuple[Any, dt.datetime | None]:
@@ -120,13 +170,16 @@ def check_sign_in(sm: Any, username: str, password: str) -> tuple[Any, dt.dateti
     door lock both; a name that is no active login is answered and counted exactly like a wrong password.
     """
     user = (sm.find_user(username=username) or sm.find_user(email=username)) if username else None
-    until = sign_in_locked_until(username, user, now())
+    address = client_address()
+    until = sign_in_locked_until(username, user, now(), address)
     if until is not None:
         log.warning("token sign-in refused: locked until %s", until.isoformat(timespec="minutes"))
         return None, until  # refused without even checking the password, as on the page
     signed_in = BaseSecurityManager.auth_user_db(sm, username, password)  # FAB's check, counts and timing
-    if signed_in is None and (user is None or not user.is_active):
-        count_unknown_name_failure(username, password, now())
+    if signed_in is None:
+        count_sign_in_failure(username, password, user, now(), address)
+    else:
+        forget_sign_in_failures(username, address)
     return signed_in, None
 
 

@@ -38,6 +38,8 @@ from app.security.limits import (
     TooManyAttempts,
     claim_challenge,
     client_address,
+    count_failure,
+    may_try_again,
     new_challenge,
     release_challenge,
     within_limit,
@@ -162,13 +164,14 @@ def progress_page() -> Any:
     number = (request.form.get("number") or request.args.get("number") or "").strip()[:32]
     found, refusal, status = None, None, 200
     if request.method == "POST":
-        if not within_limit("PUBLIC_PROGRESS_RATE_LIMIT", client_address()) or not within_limit(
-            "PUBLIC_PROGRESS_NUMBER_RATE_LIMIT", number.upper()
+        if not within_limit("PUBLIC_PROGRESS_RATE_LIMIT", client_address()) or not may_try_again(
+            "PUBLIC_PROGRESS_NUMBER_RATE_LIMIT", "PUBLIC_PROGRESS_NUMBER_BACKOFF", number.upper()
         ):
             refusal, status = gettext(TooManyAttempts.template), 429
         else:
             found = channel_service.progress(number, request.form.get("phone", ""))
             if found is None:
+                count_failure("PUBLIC_PROGRESS_NUMBER_RATE_LIMIT", number.upper())
                 refusal = gettext(
                     "No application matches this case number and phone number. Check both: the phone is the "
                     "contact phone given with the application."

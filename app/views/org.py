@@ -32,11 +32,13 @@ from app.domain.privacy import mask_phone
 from app.extensions import db
 from app.models import Department, Region, Staff
 from app.models.org import now
+from app.security.limits import client_address
 from app.security.permission_cache import PermissionCacheMixin
 from app.security.signin import (
     SessionSecurityMixin,
     UserSessionsMixin,
-    count_unknown_name_failure,
+    count_sign_in_failure,
+    forget_sign_in_failures,
     sign_in_locked_until,
 )
 from app.services import org as org_service
@@ -423,7 +425,8 @@ class StaffSecurityManager(SessionSecurityMixin, PermissionCacheMixin, SecurityM
     def auth_user_db(self, username: str, password: str) -> Any:
         user = (self.find_user(username=username) or self.find_user(email=username)) if username else None
         # Names that are no active login are counted and locked alike: the answer never tells which names exist.
-        until = sign_in_locked_until(username, user, now())
+        address = client_address()
+        until = sign_in_locked_until(username, user, now(), address)
         if until is not None:
             # Refused without even checking the password: guessing goes no faster while locked.
             log.warning("sign-in refused: locked until %s", until.isoformat(timespec="minutes"))
@@ -436,8 +439,10 @@ class StaffSecurityManager(SessionSecurityMixin, PermissionCacheMixin, SecurityM
             )
             return None
         signed_in = super().auth_user_db(username, password)
-        if signed_in is None and (user is None or not user.is_active):
-            count_unknown_name_failure(username, password, now())
+        if signed_in is None:
+            count_sign_in_failure(username, password, user, now(), address)
+        else:
+            forget_sign_in_failures(username, address)
         return signed_in
 
     def update_user_auth_stat(self, user: Any, success: bool = True) -> None:

@@ -92,6 +92,48 @@ def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(client
     assert client.get("/queue/cases").status_code == 302  # still not signed in
 
 
+def test_five_wrong_passwords_from_one_address_do_not_lock_the_owner_out_from_theirs(client, staff):
+    for _ in range(5):
+        client.post(
+            "/login/",
+            data={"username": "dlt_agent", "password": "wrong-password-1"},
+            environ_base={"REMOTE_ADDR": "10.9.9.9"},
+        )
+    locked = client.post(
+        "/login/",
+        data={"username": "dlt_agent", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.9.9.9"},
+        follow_redirects=True,
+    )
+    assert "登录失败次数过多" in locked.get_data(as_text=True)
+    own_desk = client.post("/login/", data={"username": "dlt_agent", "password": PASSWORD})
+    assert own_desk.status_code == 302 and client.get("/queue/cases").status_code == 200
+
+
+def test_guessing_one_name_from_many_addresses_locks_the_name_itself_after_thirty(client, staff):
+    from app.domain.passwords import NAME_LOCK_AFTER_FAILURES
+
+    for n in range(NAME_LOCK_AFTER_FAILURES):
+        client.post(
+            "/login/",
+            data={"username": "agent", "password": "wrong-password-1"},
+            environ_base={"REMOTE_ADDR": f"10.8.{n}.1"},
+        )
+    page = client.post("/login/", data={"username": "agent", "password": PASSWORD}, follow_redirects=True)
+    assert "登录失败次数过多" in page.get_data(as_text=True)
+    other = client.post("/login/", data={"username": "dlt_agent", "password": PASSWORD})
+    assert other.status_code == 302  # other names are not touched
+
+
+def test_the_per_address_limit_counts_failed_sign_ins_not_good_ones(second_app):
+    limited = second_app(RATELIMIT_ENABLED=True, AUTH_RATE_LIMIT="3 per minute")
+    codes = []
+    for _ in range(5):  # everyone behind one address signs in: none of them is refused
+        client = limited.test_client()
+        codes.append(client.post("/login/", data={"username": "dlt_agent", "password": PASSWORD}).status_code)
+    assert 429 not in codes
+
+
 def test_a_right_password_after_a_few_failures_resets_the_count(client, staff, login):
     for _ in range(3):
         client.post("/login/", data={"username": "dlt_agent", "password": "wrong-password-1"})
