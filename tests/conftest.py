@@ -145,6 +145,22 @@ def app(migrated_app: Flask, password_hash: str) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def second_app(app: Flask, database_url: str) -> Iterator[Callable[..., Flask]]:
+    """Another app on the same database with other settings (limits on, CSRF on…); its connections closed after."""
+    made: list[Flask] = []
+
+    def build(**settings: object) -> Flask:
+        made.append(make_app(database_url, **settings))
+        return made[-1]
+
+    yield build
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -14,6 +14,13 @@ from werkzeug.wrappers import Response
 
 from app.api.base import MESSAGES, client_locale, guard_bodies, json_error
 from app.domain.errors import N_
+from app.views.errors import API_ERRORS
+
+
+def _in_callers_language(code: int) -> Response:
+    """An HTTP error met before (or outside) any API view, as the API answers: JSON in the caller's language."""
+    with force_locale(client_locale()):
+        return json_error(code)
 
 
 def _unauthorized(message: str) -> Response:
@@ -51,6 +58,7 @@ def register(appbuilder: AppBuilder) -> None:
         config["JWT_SECRET_KEY"] = hmac.new(secret, b"bangninban data API tokens", hashlib.sha256).hexdigest()
     _token_refusals(appbuilder.sm.jwt_manager)
     current_app.before_request(guard_bodies)
+    current_app.extensions[API_ERRORS] = _in_callers_language
     for api in (ChannelApi, CaseApi, ItemApi, DecisionApi, OpenApiSpec):
         appbuilder.add_api(api)
     appbuilder.add_view_no_menu(ApiDocsView)

@@ -46,7 +46,9 @@ MESSAGES = {
     403: N_("Your role does not allow this call."),
     404: N_("The record does not exist, or it lies outside your area."),
     405: N_("This address does not take this method."),
+    413: N_("The request body is too large."),
     429: N_("Too many attempts from your network. Wait a while, then try again."),
+    500: N_("Something went wrong. Try again; if it happens again, tell the administrator."),
 }
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import lazy_gettext
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -60,10 +61,16 @@ _BARE = (
 )
 
 
+API_ERRORS = "api.errors"  # app.extensions key: the data API's JSON answer for a status code
+
+
 def render_error(code: int, page: tuple[Any, Any] | None = None) -> tuple[str, int]:
     """The error page for a status code, drawn in the app's layout."""
     title, hint = page or PAGES.get(code, PAGES[500] if code >= 500 else PAGES[400])
     appbuilder = current_app.appbuilder
+    if "user" not in g:
+        # Refused before FAB's own before-request ran (a form's CSRF token, a rate limit): the menu needs the user.
+        g.user = current_user
     try:
         html = render_template(
             "errors/error.html",
@@ -85,8 +92,13 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
-        if error.code is None or error.code < 400 or request.path.startswith("/api/"):
+        if error.code is None or error.code < 400:
             return error
+        if request.path.startswith("/api/"):
+            # The data API answers in JSON, in the caller's language, even where no API view was reached
+            # (an unknown address, a rate limit): the responder its package registers (app.api).
+            answer = current_app.extensions.get(API_ERRORS)
+            return answer(error.code) if answer is not None else error
         return render_error(error.code, CSRF_PAGE if isinstance(error, CSRFError) else None)
 
     @app.errorhandler(InternalServerError)

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Case, CaseEvent, CatalogItem, Region, ServerSession
 from app.services import cases, channels
-from tests.conftest import make_app
 from tests.factories import CREDIT_CODE, ENTERPRISE, PROJECT, catalog_ids
 
 APPLY_URL = "/public/apply/150621"
@@ -310,21 +309,6 @@ def limited(second_app):
         PUBLIC_PROGRESS_NUMBER_RATE_LIMIT="100 per hour",
         PUBLIC_CHALLENGE_MIN_SECONDS=0,
     )
-
-
-@pytest.fixture
-def second_app(app, database_url):
-    made = []
-
-    def build(**settings):
-        made.append(make_app(database_url, **settings))
-        return made[-1]
-
-    yield build
-    for other in made:
-        with other.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def _sessions() -> int:

@@ -227,3 +227,46 @@ def test_the_browsers_own_favicon_request_neither_renders_a_page_nor_touches_the
 def test_a_nul_character_or_an_id_past_32_bits_is_refused_before_any_query(login, method, url, data, status):
     client = login("dlt_agent")
     assert getattr(client, method)(url, data=data).status_code == status
+
+
+@pytest.mark.sqlite_only
+def test_too_many_sign_ins_get_the_apps_own_429_page_and_the_api_answers_json(second_app):
+    limited = second_app(RATELIMIT_ENABLED=True, AUTH_RATE_LIMIT="2 per minute")
+    client = limited.test_client()
+    for _ in range(3):
+        page = client.post("/login/", data={"username": "x", "password": "wrong-1"})
+    assert (
+        page.status_code == 429
+        and "尝试次数过多" in page.get_data(as_text=True)
+        and "Too Many Requests" not in (page.get_data(as_text=True))
+    )
+    api = limited.test_client()
+    for _ in range(3):
+        answer = api.post("/api/v1/security/login", json={"username": "x", "password": "wrong-1"})
+    assert answer.status_code == 429 and answer.is_json and answer.get_json()["message"]
+
+
+@pytest.mark.sqlite_only
+def test_an_unknown_api_address_and_a_wrong_method_answer_json_in_the_callers_language(client):
+    missing = client.get("/api/v1/no-such-resource/")
+    assert missing.status_code == 404 and missing.is_json and "不存在" in missing.get_json()["message"]
+    english = client.get("/api/v1/no-such-resource/", headers={"Accept-Language": "en"})
+    assert english.get_json()["message"].startswith("The record does not exist")
+    method = client.delete("/api/v1/public/progress")
+    assert method.status_code == 405 and method.is_json
+
+
+@pytest.mark.sqlite_only
+def test_an_expired_form_of_a_signed_in_user_gets_the_page_in_the_layout_without_an_error_logged(app, caplog):
+    from tests.conftest import PASSWORD, make_app
+
+    guarded = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
+    client = guarded.test_client()
+    form = client.get("/login/").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+    client.post("/login/", data={"username": "dlt_agent", "password": PASSWORD, "csrf_token": csrf})
+    with caplog.at_level("ERROR"):
+        page = client.post("/cases/new", data={"enterprise_name": "x"})  # no form token
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400 and "表单已过期" in text and "navbar" in text  # the menu is drawn
+    assert not [r for r in caplog.records if "could not be drawn" in r.getMessage()]

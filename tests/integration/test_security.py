@@ -7,25 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSWORD, make_app
-
-
-@pytest.fixture
-def second_app(app, database_url):
-    """Another app on the same database with other settings; its connections are closed afterwards."""
-    made = []
-
-    def build(**settings):
-        made.append(make_app(database_url, **settings))
-        return made[-1]
-
-    yield build
-    for other in made:
-        with other.app_context():
-            from app.extensions import db
-
-            db.session.remove()
-            db.engine.dispose()
+from tests.conftest import PASSWORD
 
 
 @pytest.fixture
