@@ -31,6 +31,9 @@ AUTH_USER_REGISTRATION = False
 FAB_CREATE_DB = False
 FAB_UPDATE_PERMS = False
 FAB_ADD_SECURITY_API = False
+# FAB's menu API serves its React front end, which this app does not use: not registered (it answered an
+# undocumented 403).
+FAB_ADD_MENU_API = False
 FAB_API_SWAGGER_UI = False
 # FAB's raw permission screens (基本权限, 视图/菜单, 视图/菜单权限) mean nothing here: roles are a table
 # in code (app/domain/roles.py) synced by `flask seed`; the role list still shows what each role holds.

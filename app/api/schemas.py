@@ -299,8 +299,8 @@ class CaseSchema(Schema):
     credit_code = fields.String()
     project_name = fields.String()
     project_code = fields.String(allow_none=True)
-    total_investment = fields.Decimal(as_string=True, allow_none=True)
-    planned_investment = fields.Decimal(as_string=True, allow_none=True)
+    total_investment = fields.String(allow_none=True, metadata={"description": "万元, a decimal string (98000.00)."})
+    planned_investment = fields.String(allow_none=True, metadata={"description": "万元, a decimal string."})
     project_category = fields.String()
     is_key_project = fields.Boolean()
     version = fields.Integer()
@@ -350,6 +350,16 @@ class DecisionSchema(Schema):
     closed_on = fields.Date(allow_none=True)
     close_note = fields.String()
     version = fields.Integer()
+
+
+class DecisionActionSchema(Schema):
+    action = fields.String(metadata={"description": "A step the caller may take: POST …/actions/<action>."})
+
+
+class DecisionWithActionsSchema(DecisionSchema):
+    actions = fields.List(
+        fields.Nested(DecisionActionSchema), metadata={"description": "The steps the caller may take now."}
+    )
 
 
 def _iso(value: Any) -> str | None:
@@ -408,4 +418,6 @@ COMPONENTS: tuple[type[Schema], ...] = (
     ItemStepSchema,
     StepSchema,
     DecisionPageSchema,
+    DecisionActionSchema,
+    DecisionWithActionsSchema,
 )

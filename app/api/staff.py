@@ -57,7 +57,7 @@ class CaseApi(JsonApi):
         get:
           summary: List cases
           parameters:
-          - {in: query, name: page, schema: {type: integer, minimum: 1, default: 1}}
+          - {in: query, name: page, schema: {type: integer, minimum: 1, maximum: 100000, default: 1}}
           - {in: query, name: page_size, schema: {type: integer, minimum: 1, maximum: 100, default: 20}}
           - in: query
             name: state
@@ -65,7 +65,7 @@ class CaseApi(JsonApi):
               type: string
               enum: [submitted, accepted, refused, entrusted, planned, in_progress, completed, evaluated,
                      terminated]
-          - {in: query, name: region, schema: {type: string}, description: "A region's division code"}
+          - {in: query, name: region, schema: {type: string, maxLength: 12}, description: "A region's division code"}
           responses:
             200:
               description: One page of cases
@@ -139,7 +139,7 @@ class ItemApi(JsonApi):
         get:
           summary: List items
           parameters:
-          - {in: query, name: page, schema: {type: integer, minimum: 1, default: 1}}
+          - {in: query, name: page, schema: {type: integer, minimum: 1, maximum: 100000, default: 1}}
           - {in: query, name: page_size, schema: {type: integer, minimum: 1, maximum: 100, default: 20}}
           - in: query
             name: state
@@ -278,7 +278,7 @@ class DecisionApi(JsonApi):
         get:
           summary: List decisions
           parameters:
-          - {in: query, name: page, schema: {type: integer, minimum: 1, default: 1}}
+          - {in: query, name: page, schema: {type: integer, minimum: 1, maximum: 100000, default: 1}}
           - {in: query, name: page_size, schema: {type: integer, minimum: 1, maximum: 100, default: 20}}
           - {in: query, name: state, schema: {type: string, enum: [open, done, cancelled]}}
           responses:
@@ -320,7 +320,7 @@ class DecisionApi(JsonApi):
               content:
                 application/json:
                   schema:
-                    $ref: '#/components/schemas/DecisionSchema'
+                    $ref: '#/components/schemas/DecisionWithActionsSchema'
             401:
               $ref: '#/components/responses/401'
             403:
@@ -353,7 +353,7 @@ class DecisionApi(JsonApi):
               content:
                 application/json:
                   schema:
-                    $ref: '#/components/schemas/DecisionSchema'
+                    $ref: '#/components/schemas/DecisionWithActionsSchema'
             400:
               $ref: '#/components/responses/400'
             401:

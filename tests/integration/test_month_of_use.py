@@ -123,7 +123,7 @@ def test_a_later_application_renames_the_enterprise_but_not_the_earlier_case(app
     assert first.enterprise_name == "达拉特旗光伏新能源有限公司"  # as submitted
     assert second.enterprise_name == "达拉特旗光伏新能源集团有限公司"
     assert cases.submitted_as(first)["enterprise"]["name"] == "达拉特旗光伏新能源有限公司"
-    [change] = cases.history("enterprise", company.id)
+    [change] = cases.history("enterprise", company.id, agent)
     assert change.action == "edit" and change.actor_id == agent.id
     assert change.note == "name: 达拉特旗光伏新能源有限公司 → 达拉特旗光伏新能源集团有限公司"
     region, ids = region_scope_for("150621")
