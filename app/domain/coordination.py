@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.domain.engine import Context, Guard, Step, Transition
+from app.domain.engine import SYSTEM, Context, Follow, Guard, Step, Transition
 from app.domain.enums import LabelledEnum, RoleName, register_labels
 from app.domain.errors import N_, DomainError, ValidationError
 from app.domain.ledger import Column, Group, Kind, SheetSpec
@@ -126,6 +126,15 @@ def _take_up(escalation: Any, step: Step, context: Context) -> None:
     escalation.review_id = step.get("review_id")
 
 
+def _release(escalation: Any, step: Step, context: Context) -> None:
+    # Back on the waiting list for the next meeting; the cancelled meeting keeps its own record of it.
+    escalation.review_id = None
+
+
+# A cancelled meeting gives the escalations it had taken up back to the waiting list.
+RELEASE_ESCALATIONS = Follow("escalation", "release")
+
+
 REVIEW_TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         ReviewState.PREPARING,
@@ -138,7 +147,15 @@ REVIEW_TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(ReviewState.HELD, "publish", ReviewState.PUBLISHED, CONVENERS, (Need.MINUTES,)),
     *(
-        Transition(state, "cancel", ReviewState.CANCELLED, CONVENERS, (Need.REASON,), effect=_cancel_review)
+        Transition(
+            state,
+            "cancel",
+            ReviewState.CANCELLED,
+            CONVENERS,
+            (Need.REASON,),
+            effect=_cancel_review,
+            follows=(RELEASE_ESCALATIONS,),
+        )
         for state in (ReviewState.PREPARING, ReviewState.HELD)
     ),
 )
@@ -153,6 +170,7 @@ DECISION_TRANSITIONS: tuple[Transition, ...] = (
 ESCALATION_TRANSITIONS: tuple[Transition, ...] = (
     Transition(EscalationState.WAITING, "take_up", EscalationState.TAKEN, CONVENERS, effect=_take_up),
     Transition(EscalationState.WAITING, "withdraw", EscalationState.WITHDRAWN, AGENT, (Need.REASON,)),
+    Transition(EscalationState.TAKEN, "release", EscalationState.WAITING, frozenset({SYSTEM}), effect=_release),
 )
 
 ACTION_LABELS: dict[str, str] = {
@@ -163,6 +181,8 @@ ACTION_LABELS: dict[str, str] = {
     "drop": N_("Cancel the decision"),
     "take_up": N_("Take up in a meeting"),
     "withdraw": N_("Withdraw the escalation"),
+    "release": N_("Back to waiting (meeting cancelled)"),
+    "reschedule": N_("Meeting rescheduled"),
     # Timeline entries that are not state moves.
     "plan_review": N_("Meeting planned"),
     "decide": N_("Decision recorded"),

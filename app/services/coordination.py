@@ -107,6 +107,11 @@ engine.register(
         invalid=_invalid(ReviewState),
         earliest=lambda review: None,
         case_id=lambda review: None,
+        related=lambda review, machine: (
+            [e for e in review_escalations(review) if e.state == EscalationState.TAKEN.value]
+            if machine == "escalation"
+            else []
+        ),
     )
 )
 engine.register(
@@ -213,15 +218,77 @@ def plan_review(plan: ReviewPlan, actor: Staff) -> JointReview:
     return review
 
 
+def review_escalations(review: JointReview) -> list[Escalation]:
+    """The escalations a meeting took up (taken, or given back when it was cancelled)."""
+    return list(db.session.scalars(select(Escalation).where(Escalation.review_id == review.id)))
+
+
+def reschedule_review(
+    review_id: int,
+    held_on: dt.date | None,
+    topic: str,
+    chair: str,
+    department_ids: tuple[int, ...],
+    actor: Staff,
+    expected_version: int | None = None,
+) -> JointReview:
+    """A meeting in preparation moved to another day, retitled or with other departments asked."""
+    _convener(actor)
+    review = load_review(review_id, actor)
+    check_version(review, expected_version)
+    if review.state != ReviewState.PREPARING.value:
+        raise ValidationError(N_("Only a meeting in preparation can be rescheduled."))
+    if held_on is None:
+        raise ValidationError(N_("Give the meeting's date."))
+    topic = (topic or "").strip()
+    if not topic:
+        raise ValidationError(N_("Give the meeting's topic."))
+    wanted = set(department_ids)
+    departments = {
+        d.id: d
+        for d in db.session.scalars(
+            select(Department).where(Department.id.in_(wanted), Department.region_id == review.region_id)
+        )
+    }
+    if len(departments) != len(wanted) or not departments:
+        raise ValidationError(N_("Choose the participating departments of this level."))
+    dropped = [p for p in review.participants if p.department_id not in wanted]
+    if any(p.attended is not None for p in dropped):
+        raise ValidationError(N_("A department whose attendance is recorded stays on the meeting."))
+    changes = []
+    if held_on != review.held_on:
+        changes.append(f"{review.held_on.isoformat()} → {held_on.isoformat()}")
+    if topic[:300] != review.topic:
+        changes.append(f"{review.topic} → {topic[:300]}")
+    with committing(review):
+        review.held_on, review.topic, review.chair = held_on, topic[:300], (chair or "").strip()[:50]
+        # An invitation nobody answered yet is withdrawn outright; the timeline names who was dropped and added.
+        present = {p.department_id for p in review.participants}
+        added = sorted(wanted - present)
+        for participant in dropped:
+            changes.append(f"- {participant.department.name}")
+            db.session.delete(participant)
+        db.session.add_all(ReviewParticipant(review_id=review.id, department_id=d) for d in added)
+        changes.extend(f"+ {departments[d].name}" for d in added)
+        touch(review, actor)
+        record_event("review", review.id, "reschedule", actor, on_date=today(), note="; ".join(changes))
+    return review
+
+
 def record_attendance(
     review_id: int, attendance: dict[int, tuple[bool, str]], actor: Staff, expected_version: int | None = None
 ) -> JointReview:
-    """Which asked departments attended, and by whom."""
+    """Which asked departments attended, and by whom (on or after the meeting's day)."""
     _convener(actor)
     review = load_review(review_id, actor)
     check_version(review, expected_version)
     if review.state not in (ReviewState.PREPARING.value, ReviewState.HELD.value):
         raise ValidationError(N_("The attendance of an issued or cancelled meeting cannot change."))
+    if review.held_on > today():
+        raise ValidationError(
+            N_("The meeting is planned for %(day)s: its attendance is recorded on that day or after."),
+            day=review.held_on.isoformat(),
+        )
     with committing(review):
         for participant in review.participants:
             if participant.department_id in attendance:

@@ -215,5 +215,5 @@ def apply(machine: Machine, record: Any, row: Transition, step: Step, actor: Sta
 
 
 def _follow_note(machine: Machine, record: Any, step: Step) -> str:
-    # The system's entry says what set it off: the item that moved, or the case's own reason.
-    return step.note if machine.subject == "case" else str(getattr(record, "name", ""))
+    # The system's entry says what set it off: the item that moved, or the case's (meeting's) own reason.
+    return step.note if machine.subject in ("case", "review") else str(getattr(record, "name", ""))

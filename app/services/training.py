@@ -36,6 +36,7 @@ from app.extensions import db
 from app.models import Department, Region, Staff
 from app.models.coordination import TrainingAttendance, TrainingPlan, TrainingSession
 from app.models.org import now
+from app.services.clock import today
 from app.services.engine import record_event
 from app.services.ledger import LedgerStats, SheetWriter, cell_formats
 from app.services.scope import role_names, visible_region_ids
@@ -288,6 +289,11 @@ def record_attendance(session_id: int, statuses: Mapping[int, str], actor: Staff
     """
     _require_manager(actor)
     session = session_in_scope(session_id, actor)
+    if session.held_on > today():
+        raise ValidationError(
+            N_("The session is on %(day)s: its attendance is recorded on that day or after."),
+            day=session.held_on.isoformat(),
+        )
     bad = sorted({s for s in statuses.values() if s not in STATUS_VALUES})
     if bad:
         raise AttendanceRefused(problem=N_("unknown status"))

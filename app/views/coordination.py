@@ -227,19 +227,61 @@ class ReviewPageView(BaseView):
             made: list[JointReview] = []
             if run_service(lambda: made.append(coordination.plan_review(plan, user)), gettext("Meeting planned.")):
                 return redirect(url_for(".review", review_id=made[0].id))
-        preselected = {d.id for d in departments if d.kind in REVIEW_DEPARTMENT_KINDS}
         return self.render_template(
             "coordination/new.html",
             title=gettext("Plan a joint review"),
             values=form,
             region_id=region_id,
             departments=departments,
-            chosen={int(v) for v in form.getlist("department_id") if v.isdigit()} if form else preselected,
+            # Nothing ticked for the convener: who is asked depends on the projects (members are marked).
+            chosen={int(v) for v in form.getlist("department_id") if v.isdigit()},
+            member_kinds=REVIEW_DEPARTMENT_KINDS,
             waiting=waiting,
             ReviewKind=ReviewKind,
             ConvenedBy=ConvenedBy,
             Stage=Stage,
             today=today(),
+        )
+
+    @expose("/<int:review_id>/reschedule", methods=["GET", "POST"])
+    @has_access
+    @permission_name("move")
+    def reschedule(self, review_id: int) -> Any:
+        review = self._review(review_id)
+        form = request.form
+        if request.method == "POST":
+            done = run_service(
+                lambda: coordination.reschedule_review(
+                    review.id,
+                    form_date(form.get("held_on")),
+                    form.get("topic", ""),
+                    form.get("chair", ""),
+                    tuple(int(v) for v in form.getlist("department_id") if v.isdigit() and len(v) < 12),
+                    actor(),
+                    form_version(),
+                ),
+                gettext("Meeting rescheduled."),
+            )
+            if done:
+                return self._back(review_id)
+        departments = db.session.scalars(
+            select(Department)
+            .where(Department.region_id == review.region_id, Department.active)
+            .order_by(Department.id)
+        ).all()
+        chosen = (
+            {int(v) for v in form.getlist("department_id") if v.isdigit()}
+            if request.method == "POST"
+            else {p.department_id for p in review.participants}
+        )
+        return self.render_template(
+            "coordination/reschedule.html",
+            title=gettext("Reschedule the meeting"),
+            review=review,
+            values=form,
+            departments=departments,
+            chosen=chosen,
+            member_kinds=REVIEW_DEPARTMENT_KINDS,
         )
 
     @expose("/<int:review_id>/attendance", methods=["POST"])

@@ -186,6 +186,7 @@ def test_a_stuck_case_goes_to_a_joint_review_and_its_decision_is_carried_out_by_
     j.go("/reviews/new")
     j.page.fill("#topic", "浏览器测试专题会商")
     j.page.fill("#chair", "高永胜")
+    j.page.locator(".review-form label.checkbox-inline", has_text="水利").first.locator("input").check()
     j.page.locator(".checkbox", has_text=reason).locator("input").check()
     j.shot("plan-meeting")
     j.page.click("button:has-text('筹备会议')")

@@ -173,3 +173,73 @@ def test_the_demo_has_meetings_in_every_state_decisions_in_every_state_and_a_wai
     assert set(db.session.scalars(select(JointReview.state))) == {"published", "preparing", "cancelled"}
     assert set(db.session.scalars(select(Decision.state))) == {"open", "done", "cancelled"}
     assert set(db.session.scalars(select(Escalation.state))) == {"waiting", "taken"}
+
+
+def test_a_cancelled_meeting_gives_its_escalations_back_to_the_next_one(staff):
+    case = _case_at_work(staff)
+    agent, supervisor = staff("dlt_agent"), staff("dlt_supervisor")
+    escalation = coordination.escalate(case.id, agent, "用地预审卡住", on=D(2026, 11, 20))
+    water = _department(case.region_id, "水利部门")
+    first = coordination.plan_review(
+        ReviewPlan(
+            case.region_id, D(2026, 12, 3), "首次会商", department_ids=(water.id,), escalation_ids=(escalation.id,)
+        ),
+        supervisor,
+    )
+    assert coordination.waiting_escalations(supervisor) == []
+    coordination.move_review(first.id, "cancel", supervisor, note="分管领导出差")
+    db.session.expire_all()
+    back = db.session.get(type(escalation), escalation.id)
+    assert back.state == "waiting" and back.review_id is None
+    assert [e.id for e in coordination.waiting_escalations(supervisor)] == [escalation.id]
+    entries = db.session.scalars(
+        select(CaseEvent).where(CaseEvent.subject_type == "escalation", CaseEvent.subject_id == escalation.id)
+    ).all()
+    assert [e.action for e in entries][-1] == "release" and entries[-1].note == "分管领导出差"
+    second = coordination.plan_review(
+        ReviewPlan(
+            case.region_id, D(2026, 12, 10), "再次会商", department_ids=(water.id,), escalation_ids=(escalation.id,)
+        ),
+        supervisor,
+    )
+    assert db.session.get(type(escalation), escalation.id).review_id == second.id
+
+
+def test_a_meeting_in_preparation_is_rescheduled_and_only_then(staff):
+    case = _case_at_work(staff)
+    supervisor = staff("dlt_supervisor")
+    water, land = (_department(case.region_id, k) for k in ("水利部门", "自然资源部门"))
+    review = coordination.plan_review(
+        ReviewPlan(case.region_id, D(2026, 12, 3), "取水协调", department_ids=(water.id,)), supervisor
+    )
+    moved = coordination.reschedule_review(
+        review.id, D(2026, 12, 8), "取水与用地协调", "王副旗长", (water.id, land.id), supervisor, review.version
+    )
+    db.session.expire_all()
+    moved = coordination.load_review(review.id, supervisor)
+    assert (moved.held_on, moved.topic, moved.chair) == (D(2026, 12, 8), "取水与用地协调", "王副旗长")
+    assert {p.department_id for p in moved.participants} == {water.id, land.id}
+    [entry] = db.session.scalars(
+        select(CaseEvent).where(CaseEvent.subject_type == "review", CaseEvent.action == "reschedule")
+    ).all()
+    assert "2026-12-03 → 2026-12-08" in entry.note and f"+ {land.name}" in entry.note
+    with pytest.raises(ValidationError, match="departments"):
+        coordination.reschedule_review(review.id, D(2026, 12, 8), "议题", "", (), supervisor)
+    coordination.move_review(review.id, "cancel", supervisor, note="取消")
+    with pytest.raises(ValidationError, match="preparation"):
+        coordination.reschedule_review(review.id, D(2026, 12, 9), "议题", "", (water.id,), supervisor)
+
+
+def test_attendance_of_a_meeting_still_to_come_is_refused(staff, today_is):
+    case = _case_at_work(staff)
+    supervisor = staff("dlt_supervisor")
+    water = _department(case.region_id, "水利部门")
+    review = coordination.plan_review(
+        ReviewPlan(case.region_id, D(2026, 12, 3), "取水协调", department_ids=(water.id,)), supervisor
+    )
+    with pytest.raises(ValidationError, match="2026-12-03"):
+        coordination.record_attendance(review.id, {water.id: (True, "李局长")}, supervisor)
+    assert db.session.get(type(review), review.id).participants[0].attended is None
+    today_is("2026-12-03")
+    coordination.record_attendance(review.id, {water.id: (True, "李局长")}, supervisor)
+    assert db.session.get(type(review), review.id).participants[0].attended is True

@@ -60,7 +60,8 @@ def test_escalation_meeting_decision_and_the_liaisons_queue_through_the_screens(
         select(Department).where(Department.region_id == case.region_id, Department.kind == "水利部门")
     )
     form = _ok(supervisor.get("/reviews/new"))
-    assert f'value="{water.id}" checked' in form  # the plan's member departments are preselected
+    assert re.search(rf'name="department_id" value="{water.id}"\s*> {water.name} <span', form)  # marked, not ticked
+    assert not re.search(r'name="department_id" value="\d+"\s*checked', form)
     page = _ok(
         supervisor.post(
             "/reviews/new",
@@ -80,6 +81,32 @@ def test_escalation_meeting_decision_and_the_liaisons_queue_through_the_screens(
     )
     review = db.session.scalar(select(JointReview))
     assert "取水指标协调会" in page and case.number in page
+    assert "改期" in page
+    form = _ok(supervisor.get(f"/reviews/{review.id}/reschedule"))
+    assert f'value="{water.id}" checked' in form and 'value="2026-11-02"' in form
+    page = _ok(
+        supervisor.post(
+            f"/reviews/{review.id}/reschedule",
+            data={"held_on": "2026-11-03", "topic": "", "department_id": [str(water.id)], "version": review.version},
+            follow_redirects=True,
+        )
+    )
+    assert "会议议题" in page and 'value="2026-11-03"' in page  # refused, what was typed kept
+    page = _ok(
+        supervisor.post(
+            f"/reviews/{review.id}/reschedule",
+            data={
+                "held_on": "2026-11-02",
+                "topic": "取水指标协调会（改期）",
+                "department_id": [str(water.id)],
+                "version": review.version,
+            },
+            follow_redirects=True,
+        )
+    )
+    assert "会议已改期" in page and "取水指标协调会（改期）" in page
+    db.session.expire_all()
+    review = db.session.get(JointReview, review.id)
     page = _ok(
         supervisor.post(
             f"/reviews/{review.id}/move/hold",
@@ -138,7 +165,9 @@ def test_escalation_meeting_decision_and_the_liaisons_queue_through_the_screens(
     book = openpyxl.load_workbook(io.BytesIO(response.data))
     assert book.sheetnames == ["会商联审台账", "议定事项台账"]
     meetings = [r for r in book["会商联审台账"].iter_rows(min_row=4, values_only=True) if r[0]]
-    assert [(r[3], r[6], r[7], r[8], r[9], r[10]) for r in meetings] == [("取水指标协调会", "已召开", 1, 1, 1, 0)]
+    assert [(r[3], r[6], r[7], r[8], r[9], r[10]) for r in meetings] == [
+        ("取水指标协调会（改期）", "已召开", 1, 1, 1, 0)
+    ]
     decisions = [r for r in book["议定事项台账"].iter_rows(min_row=4, values_only=True) if r[0]]
     assert [(r[2], r[5], r[7], r[9]) for r in decisions] == [("水利局出具调剂意见", case.number, "已落实", "已出具")]
     liaison = login("dlt_liaison_water")
@@ -155,7 +184,10 @@ def test_escalation_meeting_decision_and_the_liaisons_queue_through_the_screens(
     [t for t in (*REVIEW_TRANSITIONS, *DECISION_TRANSITIONS, *ESCALATION_TRANSITIONS)],
     ids=lambda t: f"{t.state}-{t.action}",
 )
-def test_the_coordination_rows_name_only_real_roles_and_the_system_takes_none(transition):
-    assert transition.roles and SYSTEM not in transition.roles
-    assert transition.roles <= {RoleName.SUPERVISOR, RoleName.AGENT, RoleName.LIAISON}
+def test_the_coordination_rows_name_real_roles_and_the_system_only_follows_a_person(transition):
+    followed = {(f.machine, f.action) for t in (*REVIEW_TRANSITIONS, *DECISION_TRANSITIONS) for f in t.follows}
+    if SYSTEM in transition.roles:  # released escalations: only as the consequence of a cancelled meeting
+        assert transition.roles == {SYSTEM} and ("escalation", transition.action) in followed
+    else:
+        assert transition.roles and transition.roles <= {RoleName.SUPERVISOR, RoleName.AGENT, RoleName.LIAISON}
     assert not re.search(r"\s", transition.action)

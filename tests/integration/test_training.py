@@ -324,3 +324,13 @@ def test_the_edit_form_corrects_a_plan_and_a_date_outside_its_year_is_refused_at
     db.session.expire_all()
     assert db.session.get(TrainingPlan, plan.id).title == "代办业务能力培训（第二期）"
     assert login("agent").get(f"/training/plans/edit/{plan.id}").status_code == 404  # another level's plan
+
+
+def test_attendance_of_a_session_still_to_come_is_refused(dlt_plan, staff, today_is):
+    plan, _, _ = dlt_plan
+    agent = staff("dlt_agent")
+    today_is("2026-05-05")
+    later = training.add_session(plan.id, dt.date(2026, 6, 9), "2", "案例研讨", agent)
+    with pytest.raises(ValidationError, match="2026-06-09"):
+        training.record_attendance(later.id, {agent.id: "present"}, agent)
+    assert training.attendance_sheet(later.id, agent)[1][0][1] is None
