@@ -30,7 +30,7 @@ from app.security.signin import (
     open_token_session,
     rotate_refresh,
 )
-from app.views.base import local_time
+from app.services.clock import local_time
 
 log = logging.getLogger(__name__)
 

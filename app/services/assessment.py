@@ -60,7 +60,7 @@ from app.models import (
 )
 from app.models.coordination import TrainingAttendance, TrainingPlan, TrainingSession
 from app.models.org import now
-from app.services.clock import today
+from app.services.clock import local_date, stamp, today
 from app.services.ledger import LedgerStats, SheetWriter, cell_formats
 from app.services.reports import DEADLINE_DAY, deadline, status_of
 from app.services.scope import is_admin, role_names, visible_region_ids
@@ -538,7 +538,7 @@ def report_rows(unit_list: list[Unit], p: Period, translate: Translate) -> RowSe
                     unit.name,
                     month.strftime("%Y-%m"),
                     deadline(month),
-                    submitted.date() if submitted else None,
+                    local_date(submitted),
                     translate(REPORT_STATUS[status]),
                 )
             )
@@ -714,7 +714,7 @@ def write_workbook(
     assessment: Assessment,
     translate: Translate,
     english: bool,
-    stamp: Callable[[dt.datetime], str] = lambda at: at.strftime("%Y-%m-%d %H:%M"),
+    stamp: Callable[[dt.datetime], str] = stamp,
 ) -> LedgerStats:
     """考核得分 (every unit: figures, values, score, rank), one sheet per indicator with the rows behind its
     figures, and the weights used: the work ledger's layout, streamed in constant memory."""

@@ -21,7 +21,7 @@ from app.domain.errors import N_, DomainError, Forbidden, StaleRecord, Validatio
 from app.extensions import db
 from app.models import CaseEvent, Staff
 from app.models.org import now
-from app.services.clock import today
+from app.services.clock import local_time, today
 from app.services.scope import role_names
 from app.services.uow import transaction
 
@@ -67,7 +67,7 @@ def check_version(record: Any, expected_version: int | None) -> None:
 def stale(record: Any) -> StaleRecord:
     db.session.refresh(record)
     who = record.updated_by.username if getattr(record, "updated_by", None) else "?"
-    return StaleRecord(who=who, when=record.updated_at.strftime("%Y-%m-%d %H:%M:%S"))
+    return StaleRecord(who=who, when=local_time(record.updated_at).strftime("%Y-%m-%d %H:%M:%S"))
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from app.domain.workflow import Satisfaction
 from app.extensions import db
 from app.models import Case, CaseItem, Evaluation, MonthlyReport, Region, Staff
 from app.models.org import now
-from app.services.clock import today
+from app.services.clock import local_date, local_time, on_today, today
 from app.services.scope import role_names, visible_region_ids
 from app.services.uow import transaction
 from app.services.urgency import overdue_counts
@@ -133,8 +133,7 @@ def submit_report(region_id: int, first: dt.date, problems: str, actor: Staff) -
 
 def _now() -> dt.datetime:
     """Submission time; follows the TODAY setting (tests, demos) while keeping the clock's time of day."""
-    moment = now()
-    return dt.datetime.combine(today(), moment.time()) if today() != moment.date() else moment
+    return on_today(now())
 
 
 def versions(region_id: int, first: dt.date, actor: Staff) -> list[MonthlyReport]:
@@ -159,7 +158,7 @@ def status_of(first_submitted: dt.datetime | None, first: dt.date) -> str:
     """On time when the first submission came on or before the 24th; late after it; missing without one."""
     if first_submitted is None:
         return "missing"
-    return "on_time" if first_submitted.date() <= deadline(first) else "late"
+    return "on_time" if local_date(first_submitted) <= deadline(first) else "late"
 
 
 def board(city_id: int, first: dt.date, actor: Staff) -> list[BannerStatus]:
@@ -224,7 +223,7 @@ def report_workbook(
             for col in range(2, len(columns)):
                 sheet.write_blank(row, col, None, cell)
             continue
-        sheet.write_datetime(row, 2, report.submitted_at, stamp)
+        sheet.write_datetime(row, 2, local_time(report.submitted_at), stamp)
         sheet.write_number(row, 3, report.version, cell)
         figures = json.loads(report.figures)
         for col, (key, _) in enumerate(FIGURES, start=4):

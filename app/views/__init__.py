@@ -11,7 +11,7 @@ from flask_appbuilder.baseviews import BaseModelView
 from flask_babel import lazy_gettext
 
 from app.services.calendar import missing_next_year
-from app.services.clock import today
+from app.services.clock import local_date, stamp, today
 from app.services.scope import is_admin
 from app.views import public
 from app.views.base import (
@@ -311,6 +311,8 @@ def register_context(app: Flask) -> None:
     import json
 
     app.jinja_env.filters["fromjson"] = json.loads
+    app.jinja_env.filters["stamp"] = stamp  # every stored time on a page: the service's zone, to the minute
+    app.jinja_env.filters["local_date"] = local_date
 
     @app.context_processor
     def calendar_warning() -> dict[str, Any]:

@@ -25,17 +25,12 @@ from app.domain.assessment import (
 )
 from app.domain.errors import DomainError, NotFound
 from app.services import assessment
-from app.services.clock import today
+from app.services.clock import stamp, today
 from app.services.scope import is_admin
-from app.views.base import actor, error_text, flash_error, local_time, valid_id
+from app.views.base import actor, error_text, flash_error, valid_id
 from app.views.charts import Chart, Series
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _stamp(at: dt.datetime) -> str:
-    """A stored time as every screen shows it: Asia/Shanghai, to the minute."""
-    return local_time(at).strftime("%Y-%m-%d %H:%M")
 
 
 def _date(name: str) -> dt.date | None:
@@ -124,7 +119,7 @@ class AssessmentView(BaseView):
             target=training_target(result.period.days),
             yearly_target=TRAINING_HOURS_PER_YEAR,
             wt=weight_text,
-            stamp=_stamp,
+            stamp=stamp,
         )
 
     @expose("/rows")
@@ -169,7 +164,7 @@ class AssessmentView(BaseView):
     def export(self) -> Any:
         result, _preset = self._assess()
         buffer = io.BytesIO()
-        assessment.write_workbook(buffer, result, gettext, english=str(get_locale()) == "en", stamp=_stamp)
+        assessment.write_workbook(buffer, result, gettext, english=str(get_locale()) == "en", stamp=stamp)
         p = result.period
         name = f"assessment-{result.level.value}-{p.date_from.isoformat()}-{p.date_to.isoformat()}.xlsx"
         return Response(
@@ -206,7 +201,7 @@ class AssessmentView(BaseView):
             current=current,
             history=assessment.weights_history(actor()),
             wt=weight_text,
-            stamp=_stamp,
+            stamp=stamp,
             defaults=" / ".join(weight_text(current.weights[key]) for key in KEYS),
         )
 

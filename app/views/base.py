@@ -7,9 +7,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, g, request
+from flask import abort, flash, g, request
 from flask_appbuilder import ModelView
 from flask_appbuilder.baseviews import BaseModelView
 from flask_appbuilder.fields import QuerySelectField
@@ -26,6 +25,7 @@ from wtforms.fields.core import UnboundField
 
 from app.domain.errors import DomainError, FileRejected
 from app.models import Staff
+from app.services.clock import stamp
 from app.services.scope import visible_region_ids
 
 
@@ -60,16 +60,6 @@ def region_scope(column: str = "region_id") -> list[list[Any]]:
     return [[column, FilterInFunction, scoped_regions]]
 
 
-def local_time(value: dt.datetime) -> dt.datetime:
-    """A stored timestamp in the service's time zone (Asia/Shanghai).
-
-    Timestamps are stored naive in the server's own wall-clock time (`models.org.now`, FAB's
-    `datetime.now()`); a server on UTC would otherwise show times eight hours early.
-    """
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
-    return value.astimezone(zone).replace(tzinfo=None)
-
-
 def display_value(value: Any) -> Any:
     """How a plain value reads on a list or detail page: 是/否, blank for nothing, times to the minute."""
     if value is None:
@@ -77,7 +67,7 @@ def display_value(value: Any) -> Any:
     if isinstance(value, bool):
         return gettext("Yes") if value else gettext("No")
     if isinstance(value, dt.datetime):
-        return local_time(value).strftime("%Y-%m-%d %H:%M")
+        return stamp(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, list | tuple) and not isinstance(value, Markup):

@@ -42,9 +42,10 @@ from app.security.signin import (
     sign_in_locked_until,
 )
 from app.services import org as org_service
+from app.services.clock import local_time
 from app.services.org import add_zone, update_region
 from app.services.roles import role_label
-from app.views.base import EagerInterface, ServiceModelView, actor, error_text, full_name, local_time, region_scope
+from app.views.base import EagerInterface, ServiceModelView, actor, error_text, full_name, region_scope
 
 log = logging.getLogger(__name__)
 
