@@ -27,7 +27,7 @@ from app.models.coordination import (
     TrainingPlan,
     TrainingSession,
 )
-from app.models.counters import NumberCounter
+from app.models.counters import ChannelReference, NumberCounter
 from app.models.followup import CaseLink, Lead, LeadItem, LeadTask, TypicalCase, TypicalCaseVersion
 from app.models.materials import CaseMaterial, CatalogMaterial
 from app.models.org import Department, Region, Staff
@@ -45,6 +45,7 @@ __all__ = [
     "CatalogChange",
     "CatalogItem",
     "CatalogMaterial",
+    "ChannelReference",
     "Decision",
     "Department",
     "Enterprise",

@@ -43,7 +43,18 @@ from app.domain.workflow import (
     Transition,
 )
 from app.extensions import db
-from app.models import Case, CaseEvent, CaseItem, CatalogItem, Decision, Enterprise, Project, Region, Staff
+from app.models import (
+    Case,
+    CaseEvent,
+    CaseItem,
+    CatalogItem,
+    ChannelReference,
+    Decision,
+    Enterprise,
+    Project,
+    Region,
+    Staff,
+)
 from app.services import counters, engine, leads
 from app.services.clock import today
 from app.services.deadlines import Deadlines
@@ -283,6 +294,11 @@ def submit_application(
         touch(case, actor)
         db.session.add(case)
         db.session.flush()
+        if case.channel_ref:
+            # The channel's reference is claimed once (primary key): a second case with the same 12345 ticket,
+            # however close behind, fails here at flush and the caller says which case holds it.
+            db.session.add(ChannelReference(channel=channel, ref=case.channel_ref, case_id=case.id))
+            db.session.flush()
         case.step_due_on = Deadlines().step_due(case)
         _case_event(
             case, actor, "submit", to_state=CaseState.SUBMITTED.value, on_date=applied_on, note=case.request_note

@@ -53,7 +53,7 @@ from app.domain.channels import check_phone, new_receipt, normalise_phone, same_
 from app.domain.errors import N_, DomainError, Forbidden, NotFound, ValidationError
 from app.domain.workflow import CaseState, Channel, ItemState
 from app.extensions import db
-from app.models import Case, CaseItem, CatalogItem, Project, Region, Staff
+from app.models import Case, CaseItem, CatalogItem, ChannelReference, Project, Region, Staff
 from app.services import cases
 from app.services.catalog import published_catalog
 from app.services.clock import today
@@ -235,12 +235,8 @@ def apply_online(
     if channel == Channel.HOTLINE.value:
         if not ref:
             problems["channel_ref"] = TicketRequired()
-        else:
-            taken = db.session.scalar(
-                select(Case.number).where(Case.channel == Channel.HOTLINE.value, Case.channel_ref == ref)
-            )
-            if taken is not None:
-                problems["channel_ref"] = DuplicateTicket(ticket=ref, case=taken)
+        elif (taken := _ticket_holder(ref)) is not None:
+            problems["channel_ref"] = DuplicateTicket(ticket=ref, case=taken)
     if problems or region is None:  # an unknown region is always among the problems
         raise ApplicationRefused(problems or {"region": UnknownRegion()})
     ids, _bad = _item_ids(values)
@@ -274,10 +270,21 @@ def apply_online(
         except DomainError as error:  # any other rule of the application (a calendar year not known yet, …)
             raise ApplicationRefused({"": error}) from None
         except IntegrityError:
-            # Two applications of the region at once took the same case number (or receipt): try again.
+            if ref and (taken := _ticket_holder(ref)) is not None:  # the same ticket entered at the same moment
+                raise ApplicationRefused({"channel_ref": DuplicateTicket(ticket=ref, case=taken)}) from None
+            # Two online applications drew the same receipt: draw again.
             if attempt == 2:
                 raise
     raise ApplicationRefused({"": ValidationError()})  # not reached: the third attempt re-raises
+
+
+def _ticket_holder(ref: str) -> str | None:
+    """The number of the case that claimed a 12345 ticket, if one did."""
+    return db.session.scalar(
+        select(Case.number)
+        .join(ChannelReference, ChannelReference.case_id == Case.id)
+        .where(ChannelReference.channel == Channel.HOTLINE.value, ChannelReference.ref == ref)
+    )
 
 
 def regions_taking_applications() -> list[tuple[Region, int]]:

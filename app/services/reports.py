@@ -19,6 +19,7 @@ from app.domain.workflow import Satisfaction
 from app.extensions import db
 from app.models import Case, CaseItem, Evaluation, MonthlyReport, Region, Staff
 from app.models.org import now
+from app.services import counters
 from app.services.clock import local_date, local_time, on_today, today
 from app.services.scope import role_names, visible_region_ids
 from app.services.uow import transaction
@@ -113,15 +114,23 @@ def submit_report(region_id: int, first: dt.date, problems: str, actor: Staff) -
     if first > today():
         raise ValidationError(N_("A month that has not begun cannot be reported."))
     with transaction():
-        previous = db.session.scalar(
-            select(func.max(MonthlyReport.version)).where(
-                MonthlyReport.region_id == region.id, MonthlyReport.month == first
+
+        def used() -> int:
+            return (
+                db.session.scalar(
+                    select(func.max(MonthlyReport.version)).where(
+                        MonthlyReport.region_id == region.id, MonthlyReport.month == first
+                    )
+                )
+                or 0
             )
-        )
+
+        # Two submissions at once (two agents of a banner) used to take the same max+1 and fail on the key.
+        version = counters.next_value(f"report:{region.code}:{first:%Y-%m}", used)
         report = MonthlyReport(
             region_id=region.id,
             month=first,
-            version=(previous or 0) + 1,
+            version=version,
             figures=json.dumps(month_figures(region.id, first)),
             problems=(problems or "").strip()[:4000],
             submitted_at=_now(),

@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Case, NumberCounter, Region
-from app.services import cases
+from app.models import Case, NumberCounter, Region, Staff
+from app.services import cases, channels, reports
 from app.services.demo import _credit_code
 from tests.factories import ENTERPRISE, PROJECT, apply, catalog_ids
+from tests.integration.test_channels import form_values
 
 pytestmark = pytest.mark.usefixtures("today_is")
 APPLICATIONS = 16
@@ -76,3 +77,58 @@ def test_a_refused_application_gives_its_number_back(app, staff):
     second = apply(agent)
     assert int(second.number.rsplit("-", 1)[1]) == int(first.number.rsplit("-", 1)[1]) + 1
     assert db.session.scalar(select(Case.id).where(Case.number.like("%-2026-%")).limit(1)) is not None
+
+
+def _together(app, n: int, work) -> tuple[list, list[str]]:
+    """Run `work(i)` in n threads released at once, each in its own session; its results and errors."""
+    db.session.remove()
+    start, results, errors = threading.Barrier(n), [], []
+
+    def run(i: int) -> None:
+        with app.app_context():
+            try:
+                start.wait(10)
+                results.append(work(i))
+            except Exception as error:
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results, errors
+
+
+def test_monthly_reports_sent_at_once_get_distinct_versions(app, staff, region):
+    app.config["TODAY"] = "2026-11-20"
+    agent_id, region_id = staff("dlt_agent").id, region("150621").id
+    first = reports.submit_report(region_id, dt.date(2026, 11, 1), "第一版", staff("dlt_agent")).version
+
+    def send(i: int) -> int:
+        return reports.submit_report(
+            region_id, dt.date(2026, 11, 1), f"第{i}次", db.session.get(Staff, agent_id)
+        ).version
+
+    versions, errors = _together(app, 6, send)
+    assert errors == []
+    assert sorted(versions) == list(range(first + 1, first + 7))
+
+
+def test_one_12345_ticket_entered_twice_at_once_makes_one_case(app, staff, region):
+    agent_id = staff("dlt_agent").id
+    values = form_values(region="150621")
+
+    def enter(i: int) -> str:
+        form = {**values, "enterprise_credit_code": _credit_code("150621", 9100 + i), "enterprise_name": f"热线企业{i}"}
+        form |= {"project_code": f"2026-150621-44-01-{710000 + i:06d}", "project_name": f"热线项目{i}"}
+        agent = db.session.get(Staff, agent_id)
+        return channels.apply_online(form, channel="hotline", channel_ref="JS20261127-0042", actor=agent).number
+
+    numbers, errors = _together(app, 6, enter)
+    assert len(numbers) == 1
+    assert len(errors) == 5 and all(isinstance(e, channels.ApplicationRefused) for e in errors), errors
+    assert all(isinstance(e.problems["channel_ref"], channels.DuplicateTicket) for e in errors)
+    assert db.session.scalars(select(Case.number).where(Case.channel_ref == "JS20261127-0042")).all() == numbers
