@@ -69,6 +69,10 @@ class Staff(User):
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
 
 
+# Liaisons often have no e-mail address: FAB's column is NOT NULL, ours is optional (migration a3f7c1e9b2d4).
+Staff.__table__.c.email.nullable = True
+
+
 # How many active logins a department has (the plan: every approval department names a liaison).
 # A correlated count, so a list of departments costs one query, not one per row.
 Department.staff_count = column_property(

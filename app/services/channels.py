@@ -68,6 +68,7 @@ REQUIRED = (
     "enterprise_contact_person",
     "enterprise_contact_phone",
     "project_name",
+    "project_category",  # no default: an unchosen category was saved as the list's first (重点投资建设项目)
 )
 PHONE_FIELDS = ("enterprise_phone", "enterprise_contact_phone")
 
@@ -170,11 +171,16 @@ def application_problems(
             error = _probe(lambda c=clean, p=probe: c(p))
             if error is not None:
                 problems[name] = error
-        if not any(k.startswith(prefix) for k in problems):
-            whole = {k: _get(values, f"{prefix}_{k}") for k in keys}
-            error = _probe(lambda c=clean, w=whole: c(w))
-            if error is not None:  # a rule across fields: this year's investment within the total
-                problems[f"{prefix}_planned_investment" if prefix == "project" else f"{prefix}_name"] = error
+        # Rules across fields (this year's investment within the total), reported with the others: the fields
+        # already refused are stood in for.
+        whole = {
+            **_SAMPLE[prefix],
+            **{k: _get(values, f"{prefix}_{k}") for k in keys if f"{prefix}_{k}" not in problems},
+        }
+        error = _probe(lambda c=clean, w=whole: c(w))
+        target = f"{prefix}_planned_investment" if prefix == "project" else f"{prefix}_name"
+        if error is not None and target not in problems:
+            problems[target] = error
     for name in PHONE_FIELDS:
         if name not in problems and _get(values, name).strip():
             error = _probe(lambda n=name: check_phone(_get(values, n)))

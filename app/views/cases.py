@@ -679,12 +679,15 @@ def application_problems(values: Any) -> dict[str, str]:
             text = _refusal(lambda c=clean, p=probe: c(p))
             if text:
                 problems[f"{prefix}_{key}"] = text
-        if not [k for k in problems if k.startswith(prefix)]:
-            # Rules across fields (this year's investment within the total) show at the later field.
-            whole = {k: values.get(f"{prefix}_{k}", "") for k in labels}
-            text = _refusal(lambda c=clean, w=whole: c(w))
-            if text:
-                problems[f"{prefix}_planned_investment" if prefix == "project" else prefix + "_name"] = text
+        # Rules across fields (this year's investment within the total) show at the later field, with the others:
+        # the fields already refused are stood in for.
+        whole = {**sample, **{k: values.get(f"{prefix}_{k}", "") for k in labels if f"{prefix}_{k}" not in problems}}
+        text = _refusal(lambda c=clean, w=whole: c(w))
+        target = f"{prefix}_planned_investment" if prefix == "project" else prefix + "_name"
+        if text and target not in problems:
+            problems[target] = text
+    if not values.get("project_category"):
+        problems["project_category"] = gettext("Choose a project category from the list.")
     if values.get("channel", "") not in {c.value for c in Channel}:
         problems["channel"] = gettext("Choose the channel the application came by.")
     raw_date = values.get("applied_on", "")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from flask import flash, request
+from flask import current_app, flash, request
 from flask_appbuilder import ModelView
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
@@ -22,7 +23,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 from wtforms.validators import ValidationError as WTFormsValidationError
 
 from app.domain.enums import RegionLevel
@@ -146,6 +147,20 @@ class DepartmentView(ModelView):
         "active": lazy_gettext("Active"),
     }
     formatters_columns = {"staff_count": _staff_count}
+
+
+# An address's shape only: intranet domains (and the demo's .invalid) are not for a DNS-minded validator to judge.
+_EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=lazy_gettext("Not a valid e-mail address."))
+
+
+def _staff_roles(query: Callable[[], Any]) -> Callable[[], list[Any]]:
+    """The role list a staff login may be given: every role but the visitors' one."""
+    return lambda: [role for role in query() if role.name != current_app.config.get("AUTH_ROLE_PUBLIC", "Public")]
+
+
+def _unique(validators: list[Any]) -> list[Any]:
+    """FAB's Unique check of a column, without its required-field checks."""
+    return [v for v in validators if type(v).__name__ == "Unique"]
 
 
 def role_names_text(roles: Any) -> str:
@@ -361,6 +376,10 @@ class StaffUserView(UserSessionsMixin, UserDBModelView):
         super()._init_forms()
         for form in (self.add_form, self.edit_form):
             form.roles.kwargs["get_label"] = _role_choice_label  # 系统管理员, not "Admin"
+            # The public (not signed in) role is what a visitor has; a staff login holding it means nothing.
+            form.roles.kwargs["query_func"] = _staff_roles(form.roles.kwargs["query_func"])
+            # Liaisons often have no e-mail address: optional (FAB makes its NOT NULL column required).
+            form.email.kwargs["validators"] = [Optional(), _EMAIL, *_unique(form.email.kwargs["validators"])]
             # 180 departments of 12 regions share a few names (水利局…): each says its region.
             form.department.kwargs["get_label"] = lambda d: f"{d.region.name} · {d.name}"
 
@@ -371,11 +390,13 @@ class StaffUserView(UserSessionsMixin, UserDBModelView):
 
     def pre_add(self, item: Staff) -> None:
         item.first_name, item.last_name = (item.first_name or "").strip(), ""
+        item.email = (item.email or "").strip() or None
         self._check_placement(item)
         super().pre_add(item)
 
     def pre_update(self, item: Staff) -> None:
         item.first_name, item.last_name = (item.first_name or "").strip(), ""
+        item.email = (item.email or "").strip() or None
         self._check_placement(item)
         super().pre_update(item)
 

@@ -28,6 +28,7 @@ def test_an_agent_takes_a_case_from_application_to_evaluation_with_the_liaison(j
     j.page.fill("#project_name", PROJECT)
     j.page.fill("#project_code", "2026-150621-44-01-654321")
     j.page.fill("#project_total_investment", "12000")
+    j.page.select_option("#project_category", "encouraged")
     j.page.check("label:has-text('取水许可审批') input")
     j.shot("application")
     j.page.click("button:has-text('登记申请')")

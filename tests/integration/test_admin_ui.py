@@ -77,6 +77,33 @@ def test_an_admin_adds_a_user_with_only_a_full_name(login, region):
     assert (created.first_name, created.last_name) == ("赵新人", "")
 
 
+def test_a_liaison_without_an_e_mail_address_is_saved_and_the_public_role_is_not_offered(login, region, staff):
+    client = login("admin")
+    form = client.get("/users/add").get_data(as_text=True)
+    roles = form.split('name="roles"', 1)[1].split("</select>", 1)[0]
+    assert "公共" not in roles and "Public" not in roles and "代办员" in roles
+    water = staff("dlt_liaison_water")
+    data = {
+        "first_name": "钱联络",
+        "username": "no_mail_liaison",
+        "email": "",
+        "active": "y",
+        "region": str(water.region_id),
+        "department": str(water.department_id),
+        "roles": str(water.roles[0].id),
+        "password": "Good-password-2026",
+        "conf_password": "Good-password-2026",
+    }
+    response = client.post("/users/add", data=data)
+    assert response.status_code == 302, _text(response.get_data(as_text=True))[:500]
+    second = client.post("/users/add", data={**data, "username": "no_mail_liaison_2", "first_name": "孙联络"})
+    assert second.status_code == 302  # two logins without an address do not collide
+    saved = db.session.scalars(select(Staff.email).where(Staff.username.like("no_mail_liaison%"))).all()
+    assert saved == [None, None]
+    bad = client.post("/users/add", data={**data, "username": "bad_mail", "email": "not-an-address"})
+    assert bad.status_code == 200 and db.session.scalar(select(Staff).where(Staff.username == "bad_mail")) is None
+
+
 def test_a_login_whose_department_lies_in_another_region_is_refused_and_nothing_is_saved(login, staff, region):
     from app.models import Department
 

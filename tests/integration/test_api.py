@@ -518,6 +518,7 @@ def _application(**changes: Any) -> dict[str, Any]:
         "project_code": project_code(),
         "project_total_investment": "98000",
         "project_planned_investment": "30000",
+        "project_category": "encouraged",
         "catalog_item_id": [water],
     }
     values.update(changes)

@@ -160,6 +160,28 @@ def test_this_years_investment_above_the_total_is_refused(client, quick):
     assert "不能超过" in field_error(page, "project_planned_investment") and newest_case() is None
 
 
+def test_this_years_investment_above_the_total_is_reported_with_the_other_mistakes(client, quick, login):
+    wrong = {"project_planned_investment": "99000", "enterprise_credit_code": "123", "project_name": ""}
+    page = send(client, **wrong).get_data(as_text=True)
+    assert "不能超过" in field_error(page, "project_planned_investment")
+    assert field_error(page, "enterprise_credit_code") and field_error(page, "project_name")
+    office = login("dlt_agent").post("/cases/new", data=form_values(channel="window", applied_on="2026-11-02", **wrong))
+    page = office.get_data(as_text=True)
+    assert "不能超过" in field_error(page, "project_planned_investment") and field_error(page, "enterprise_credit_code")
+    assert newest_case() is None
+
+
+def test_the_project_category_has_no_default_and_must_be_chosen(client, quick, login):
+    form = client.get(APPLY_URL).get_data(as_text=True)
+    assert re.search(r'<option value="" selected>', form.split('id="project_category"', 1)[1].split("</select>")[0])
+    page = send(client, project_category="").get_data(as_text=True)
+    assert field_error(page, "project_category") == "此项为必填项。" and newest_case() is None
+    agent = login("dlt_agent")
+    assert '<option value="" selected>' in agent.get("/cases/new").get_data(as_text=True)
+    page = agent.post("/cases/new", data=form_values(channel="window", project_category="")).get_data(as_text=True)
+    assert "类别" in field_error(page, "project_category") and newest_case() is None
+
+
 def test_an_item_outside_the_regions_published_catalog_is_refused(client, quick, staff):
     city_item = catalog_ids("150600", "取水许可审批")[0]  # the city's list, not 达拉特旗's
     page = send(client, catalog_item_id=[str(city_item)]).get_data(as_text=True)
