@@ -234,9 +234,20 @@ def _case_open(row: Any, step: Step) -> DomainError | None:
     return ValidationError(N_("The case is closed; its materials checklist can no longer change."))
 
 
+def may_defer(row: Any) -> bool:
+    """容缺 needs both: the material may come later, and its item's catalog entry allows 容缺受理 at all."""
+    return bool(row.deferrable) and bool(getattr(row.case_item, "allows_incomplete", False))
+
+
 def _deferrable(row: Any, step: Step) -> DomainError | None:
-    if row.deferrable:
+    if may_defer(row):
         return None
+    if row.deferrable:
+        return ValidationError(
+            N_("“%(item)s” does not allow 容缺受理 under the catalog: “%(name)s” must be handed in before acceptance."),
+            item=row.case_item.name,
+            name=row.name,
+        )
     return ValidationError(N_("“%(name)s” may not be handed in later (容缺) under the catalog."), name=row.name)
 
 
@@ -251,7 +262,7 @@ def offered(row: Any, action: str) -> bool:
     if action == "return":
         return row.form in ORIGINAL_FORMS
     if action == "promise":
-        return bool(row.deferrable)
+        return may_defer(row)
     return True
 
 

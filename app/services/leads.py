@@ -429,6 +429,12 @@ def mark_converted(lead: Lead, case: Case, actor: Staff) -> None:
     except StaleDataError:
         raise LeadChangedMeanwhile() from None  # the case service's transaction rolls the application back
     record_event("case", case.id, "from_lead", actor, case_id=case.id, on_date=case.applied_on, note=lead.project_name)
+    owner = lead.owner
+    if case.agent_id is None and owner is not None and owner.active and owner.region_id == case.region_id:
+        # The agent who followed the lead goes on with its case (they were lost at conversion).
+        case.agent_id = owner.id
+        name = (owner.first_name + owner.last_name).strip()
+        record_event("case", case.id, "assign_agent", actor, case_id=case.id, on_date=case.applied_on, note=name)
 
 
 def application_values(lead: Lead) -> list[tuple[str, str]]:

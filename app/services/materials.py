@@ -36,6 +36,7 @@ from app.domain.materials import (
     MaterialForm,
     MaterialState,
     clean_spec,
+    may_defer,
     not_returned,
     offered,
     promise_deadline,
@@ -291,6 +292,10 @@ class CasePanel:
     def forms() -> list[tuple[str, str]]:
         return MaterialForm.choices()
 
+    @staticmethod
+    def may_defer(row: CaseMaterial) -> bool:
+        return may_defer(row)
+
 
 def panel(case: Case, actor: Staff, book: LightBook | None = None) -> CasePanel:
     """What the 申报材料 panel shows `actor` on `case` (loaded with `case_for`, so already in scope)."""
@@ -358,7 +363,7 @@ class ItemNotice:
 
 
 def _as_notice(row: CaseMaterial | CatalogMaterial) -> NoticeMaterial:
-    return NoticeMaterial(row.name, row.form, row.count, row.notes, row.deferrable)
+    return NoticeMaterial(row.name, row.form, row.count, row.notes, may_defer(row))
 
 
 def notice(case_id: int, actor: Staff) -> list[ItemNotice]:

@@ -143,6 +143,7 @@ def test_escalation_meeting_decision_and_the_liaisons_queue_through_the_screens(
     liaison = login("dlt_liaison_water")
     queue = _ok(liaison.get("/queue/items"))
     assert "水利局出具调剂意见" in queue and f'data-decision="{decision.id}"' in queue
+    assert 'data-note-label="落实情况"' in queue  # what the liaison writes when marking it done, not a 原因
     _ok(
         liaison.post(
             f"/reviews/decision/{decision.id}/fulfil",

@@ -333,8 +333,9 @@ def test_converting_a_lead_prefills_the_application_and_links_both(login, staff)
     lead = db.session.get(Lead, lead.id)
     assert (lead.state, lead.case_id, lead.closed_on) == ("converted", case.id, case.applied_on)
     assert case.channel == "early" and len(case.items) == 2
+    assert case.agent_id == lead.owner_id  # the agent who followed the lead runs its case
     assert _events("lead", lead.id) == ["create", "convert"]
-    assert "from_lead" in _events("case", case.id)
+    assert {"from_lead", "assign_agent"} <= set(_events("case", case.id))
     case_page = _ok(agent.get(f"/cases/{case.id}"))
     assert f"/leads/{lead.id}" in case_page and "招商引资活动" in case_page
     assert case.number in _ok(agent.get(f"/leads/{lead.id}"))

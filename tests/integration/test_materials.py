@@ -38,7 +38,10 @@ def _snapshot():
 
 
 def _planned_case(staff):
+    """A planned case of 取水许可审批 and 建设用地规划许可证核发, the water item's entry allowing 容缺受理."""
     agent = staff("dlt_agent")
+    _catalog_item(WATER).allows_incomplete = True
+    db.session.commit()
     case = apply(agent)
     cases.accept_case(case.id, agent, D(2026, 9, 2))
     cases.entrust_case(case.id, agent, D(2026, 9, 3))
@@ -395,6 +398,24 @@ def test_a_liaison_sees_their_items_materials_without_buttons_and_cannot_post(lo
     assert response.status_code in (302, 403)
     db.session.expire_all()
     assert db.session.get(CaseMaterial, row.id).state == "pending"
+
+
+def test_no_promise_is_offered_or_taken_on_an_item_whose_catalog_forbids_acceptance_with_missing_materials(
+    app, staff, today_is
+):
+    agent = staff("dlt_agent")
+    case = _planned_case(staff)
+    impact = _row(case, WATER, "取水退水对第三者影响的说明")  # a material that may come later …
+    assert impact.deferrable and _item(case, WATER).allows_incomplete
+    _item(case, WATER).allows_incomplete = False  # … of an item planned under a catalog entry without 容缺受理
+    db.session.commit()
+    panel = materials.panel(db.session.get(Case, case.id), agent)
+    water = next(entry for entry in panel.items if entry.item.name == WATER)
+    line = next(line for line in water.lines if line.row.name == impact.name)
+    assert "promise" not in [t.action for t in line.actions] and not panel.may_defer(line.row)
+    with pytest.raises(ValidationError, match="容缺受理"):
+        materials.promise(impact.id, agent, D(2026, 12, 10), on=D(2026, 11, 20))
+    assert db.session.get(CaseMaterial, impact.id).state == "pending"
 
 
 def test_the_panel_offers_a_promise_only_where_the_catalog_allows_it_and_a_return_only_for_originals(

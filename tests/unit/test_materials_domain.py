@@ -66,11 +66,11 @@ def test_the_same_material_twice_for_one_item_is_refused():
         parse_list("营业执照（复印件，1份）\n营业执照（原件，1份）")
 
 
-def _row(name, form="original", state="received", deferrable=False, case_state="in_progress"):
-    case = SimpleNamespace(state=case_state)
-    return SimpleNamespace(
-        name=name, form=form, state=state, deferrable=deferrable, case_item=SimpleNamespace(case=case)
+def _row(name, form="original", state="received", deferrable=False, case_state="in_progress", allows_incomplete=True):
+    item = SimpleNamespace(
+        case=SimpleNamespace(state=case_state), name="取水许可审批", allows_incomplete=allows_incomplete
     )
+    return SimpleNamespace(name=name, form=form, state=state, deferrable=deferrable, case_item=item)
 
 
 def test_only_received_originals_must_go_back_copies_stay_in_the_file():
@@ -103,6 +103,9 @@ def test_a_promise_needs_a_date_not_before_the_promise_and_a_material_the_catalo
     assert _move(deferrable, "promise", Step(D(2026, 11, 2), values={"promised_on": D(2026, 11, 20)})) is None
     strict = _row("申请表", state="pending")
     assert "容缺" in _move(strict, "promise", Step(D(2026, 11, 2), values={"promised_on": D(2026, 11, 20)})).template
+    forbidden = _row("资金来源说明", state="pending", deferrable=True, allows_incomplete=False)
+    refusal_ = _move(forbidden, "promise", Step(D(2026, 11, 2), values={"promised_on": D(2026, 11, 20)}))
+    assert "容缺受理" in refusal_.template  # the item's catalog entry forbids it, whatever the material says
 
 
 def test_marking_a_material_not_needed_needs_a_reason_and_a_closed_cases_checklist_is_read_only():
