@@ -12,7 +12,7 @@ from flask_appbuilder import AppBuilder
 from flask_wtf.csrf import CSRFProtect
 
 import config
-from app import cli, i18n, tasks
+from app import cli, i18n, static_assets, tasks
 from app.extensions import db, migrate
 
 
@@ -50,6 +50,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
     sessions.init_sessions(app)  # server-side sessions that end (database, or Redis when REDIS_URL is set)
+    static_assets.init_app(app)  # versioned, cached, compressed static files (its hook runs after the next)
     headers.init_headers(app)  # security headers and no-store on every response
     app.json.ensure_ascii = False  # Chinese stays readable in JSON
     i18n.install_template_gettext(app)  # templates translate without per-message context lookups

@@ -1,4 +1,4 @@
-"""Security headers on every response, and `no-store` on everything but static assets.
+"""Security headers on every response, and `no-store` on everything but static assets (`app.static_assets`).
 
 An `after_request` hook rather than Flask-Talisman: Talisman's defaults (forcing HTTPS, its own session-cookie
 flags, cookie and HSTS handling) would each have to be set to what the app already does, and what is left is
@@ -51,7 +51,7 @@ def csp_nonce() -> str:
 
 def init_headers(app: Flask) -> None:
     """Add the headers to every response the app sends, error pages and redirects included."""
-    static_cache = f"public, max-age={app.config['STATIC_MAX_AGE_SECONDS']}"
+    favicon_cache = f"public, max-age={app.config['STATIC_MAX_AGE_SECONDS']}"
     app.jinja_env.globals["csp_nonce"] = csp_nonce  # a global: imported macros (FAB's baselib, ours) see it too
 
     @app.after_request
@@ -64,7 +64,8 @@ def init_headers(app: Flask) -> None:
         if app.config.get("SESSION_COOKIE_SECURE"):  # served over HTTPS: browsers must keep to it
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
         if request.endpoint in STATIC_ENDPOINTS and response.status_code < 400:
-            response.headers["Cache-Control"] = static_cache
+            if request.endpoint == "favicon":  # the static folders' caching is app.static_assets'
+                response.headers["Cache-Control"] = favicon_cache
         else:
             response.headers["Cache-Control"] = "no-store"
             response.headers.pop("Expires", None)

@@ -3,7 +3,9 @@ static assets, and a script policy every page keeps: inline scripts carry the re
 
 from __future__ import annotations
 
+import hashlib
 import re
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -83,6 +85,37 @@ def test_static_assets_are_cached_and_pages_are_not(client: FlaskClient):
         assert response.headers["Cache-Control"].startswith("public, max-age="), url
         response.close()
     assert client.get("/public/catalog/150621").headers["Cache-Control"] == "no-store"
+
+
+def test_the_chart_library_goes_out_compressed_once_versioned_and_cached_for_a_year(client: FlaskClient, login):
+    import gzip
+
+    import brotli
+
+    page = login("supervisor").get("/dashboard/").get_data(as_text=True)
+    raw = Path("app/static/vendor/echarts/echarts.min.js").read_bytes()
+    url = f"/static/vendor/echarts/echarts.min.js?v={hashlib.sha256(raw).hexdigest()[:12]}"
+    assert f'src="{url}"' in page  # the dashboard links the versioned URL
+    versioned = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert versioned.headers["Content-Encoding"] == "br" and brotli.decompress(versioned.data) == raw
+    assert len(versioned.data) < len(raw) / 3
+    assert versioned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert "Accept-Encoding" in versioned.headers["Vary"]
+    zipped = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip" and gzip.decompress(zipped.data) == raw
+    again = client.get(url, headers={"Accept-Encoding": "br", "If-None-Match": versioned.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
+    for response in (versioned, zipped, again):
+        response.close()  # as a WSGI server does
+    plain = client.get(url)  # a client that accepts no encoding gets the file as it is
+    assert "Content-Encoding" not in plain.headers and plain.data == raw
+    plain.close()
+    stale = client.get("/static/vendor/echarts/echarts.min.js?v=000000000000", headers={"Accept-Encoding": "br"})
+    assert "immutable" not in stale.headers["Cache-Control"]  # an old version's URL is not kept for a year
+    stale.close()
+    tiny = client.get("/static/favicon.svg", headers={"Accept-Encoding": "br"})  # 222 bytes: not worth it
+    assert "Content-Encoding" not in tiny.headers
+    tiny.close()
 
 
 def test_a_download_is_not_kept_by_the_browser(login, region):
