@@ -51,6 +51,11 @@ def item_deadline(state: str, planned_filing_on: dt.date | None, due_on: dt.date
     return planned_filing_on if state in NOT_FILED_ITEM_VALUES else due_on
 
 
+def due_pending(state: str, due_on: dt.date | None, time_limit_days: int | None) -> bool:
+    """A filed, open item with a limit but no due date yet: the limit runs into a year whose schedule is missing."""
+    return state in FILED_OPEN_ITEM_VALUES and due_on is None and time_limit_days is not None
+
+
 def item_clock(today: dt.date, paused_since: dt.date | None) -> dt.date:
     """The day an item is measured on: today, or the day its clock stopped."""
     return paused_since if paused_since is not None and paused_since < today else today

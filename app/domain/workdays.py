@@ -15,6 +15,17 @@ from app.domain.errors import UnknownCalendarYear
 BUILTIN_YEARS: frozenset[int] = frozenset(d.year for d in _cc.holidays) | frozenset(d.year for d in _cc.workdays)
 
 
+def usual_days_off() -> int:
+    """Days off a year's State Council schedule lists, as in the built-in years (28–33 in 2021–2026)."""
+    counts = sorted(sum(1 for d in _cc.holidays if d.year == year) for year in BUILTIN_YEARS)
+    return counts[len(counts) // 2] if counts else 28
+
+
+def sparse_schedule(days_off: int, usual: int) -> bool:
+    """Far fewer days off than usual: likely a partial file (a one-day file passed for a whole year)."""
+    return days_off < usual / 2
+
+
 def builtin_is_workday(day: dt.date) -> bool:
     """chinesecalendar's answer for a year it ships; raises UnknownCalendarYear otherwise."""
     if day.year not in BUILTIN_YEARS:

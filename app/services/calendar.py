@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass
 
+import xlsxwriter
 from sqlalchemy import select
 
 from app.domain.enums import DayKind, from_chinese
 from app.domain.errors import N_, FileRejected, Problem, ValidationError
-from app.domain.workdays import BUILTIN_YEARS, WorkCalendar
+from app.domain.workdays import BUILTIN_YEARS, WorkCalendar, sparse_schedule, usual_days_off
 from app.extensions import db
 from app.models import CalendarDay, CalendarYear, Staff
 from app.models.org import now
@@ -139,8 +141,12 @@ _KIND_HEADERS = {"类型", "type", "kind"}
 _NAME_HEADERS = {"名称", "节日", "name", "holiday"}
 
 
-def import_year(table: Table, year: int, source: str, actor: Staff) -> ScheduleImport:
-    """Enter a whole year's schedule from a table (日期, 类型 休/班, 名称) and confirm it; all or nothing."""
+def import_year(table: Table, year: int, source: str, actor: Staff, complete: bool = False) -> ScheduleImport:
+    """Enter a whole year's schedule from a table (日期, 类型 休/班, 名称) and confirm it; all or nothing.
+
+    A file with far fewer days off than a year's schedule has is refused unless `complete` says it is the whole
+    notice (a one-day file was taken for a confirmed year and every due date of that year computed on it).
+    """
     problems: list[Problem] = []
     header_row, header = table.header_row(lambda cells: any(c.lower() in _DATE_HEADERS for c in cells))
     if header is None:
@@ -179,6 +185,22 @@ def import_year(table: Table, year: int, source: str, actor: Staff) -> ScheduleI
         raise FileRejected(problems)
     if not any(kind is DayKind.HOLIDAY for kind, _, _ in entries.values()):
         raise FileRejected([Problem(None, None, N_("The schedule lists no holiday."))])
+    days_off, usual = sum(1 for kind, _, _ in entries.values() if kind is DayKind.HOLIDAY), usual_days_off()
+    if sparse_schedule(days_off, usual) and not complete:
+        raise FileRejected(
+            [
+                Problem(
+                    None,
+                    None,
+                    N_(
+                        "The file lists %(n)s days off; a year's schedule usually has about %(usual)s. Check that it "
+                        "holds the whole notice, or tick “The file is the whole schedule” to enter it as it is."
+                    ),
+                    n=days_off,
+                    usual=usual,
+                )
+            ]
+        )
     with transaction():
         for day, (kind, name, _) in entries.items():
             _set_day(day, kind, name, source, actor)
@@ -197,3 +219,30 @@ def _parse_date(value: str) -> dt.date | None:
         return dt.date.fromisoformat("-".join(part.zfill(2) for part in text.split("-")))
     except ValueError:
         return None
+
+
+def schedule_template(year: int) -> bytes:
+    """An import file to fill in: the columns the import reads, the usual size of a year, two example rows."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = workbook.add_worksheet(f"{year}")
+    bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    hint = workbook.add_format({"italic": True, "font_color": "#666666"})
+    date = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_row(0, 0, ["日期", "类型", "名称"], bold)
+    sheet.write_datetime(1, 0, dt.datetime(year, 1, 1), date)
+    sheet.write_row(1, 1, ["休", "元旦"])
+    sheet.write_row(2, 1, ["班", "春节调休上班"])
+    sheet.write(2, 0, f"{year}-02-07")
+    sheet.write(
+        4,
+        0,
+        f"每个放假日（含周末）一行写“休”，每个调休上班日一行写“班”；按国务院办公厅通知填写全年，"
+        f"通常约 {usual_days_off()} 个放假日。以上两行为示例，请替换。",
+        hint,
+    )
+    sheet.data_validation(1, 1, 400, 1, {"validate": "list", "source": ["休", "班"]})
+    sheet.set_column(0, 0, 14)
+    sheet.set_column(2, 2, 24)
+    workbook.close()
+    return buffer.getvalue()

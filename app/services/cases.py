@@ -25,7 +25,7 @@ from app.domain.enums import RoleName
 from app.domain.errors import N_, Forbidden, NotFound, ValidationError
 from app.domain.lights import urgency_key
 from app.domain.privacy import mask_phones_in
-from app.domain.urgency import case_deadline, item_deadline
+from app.domain.urgency import case_deadline, due_pending, item_deadline
 from app.domain.workflow import (
     ACTION_LABELS,
     CASE_TRANSITIONS,
@@ -853,6 +853,7 @@ class QueueRow:
     light: Any
     deadline: dt.date | None
     actions: list[Transition]
+    pending: bool = False  # the due date waits for a year's holiday schedule (shown 待定, not blank)
 
 
 class Queue(list[QueueRow]):
@@ -893,6 +894,7 @@ def department_queue(actor: Staff, limit: int | None = None, book: LightBook | N
             CaseItem.version,
             CaseItem.planned_filing_on,
             CaseItem.due_on,
+            CaseItem.time_limit_days,
             CaseItem.allows_incomplete,
             CaseItem.allows_commitment,
         )
@@ -909,6 +911,7 @@ def department_queue(actor: Staff, limit: int | None = None, book: LightBook | N
             book.item_values(row.state, row.planned_filing_on, row.due_on),
             item_deadline(row.state, row.planned_filing_on, row.due_on),
             actions_for(ITEM_TRANSITIONS, row.state, roles),
+            due_pending(row.state, row.due_on, row.time_limit_days),
         )
         for row in db.session.execute(query)
     ]

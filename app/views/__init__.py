@@ -317,6 +317,8 @@ def register_context(app: Flask) -> None:
     @app.context_processor
     def calendar_warning() -> dict[str, Any]:
         user = getattr(g, "user", None)
-        if user is None or not getattr(user, "is_authenticated", False) or not is_admin(user):
+        if user is None or not getattr(user, "is_authenticated", False):
             return {}
-        return {"calendar_warning": missing_next_year(today(), app.config["CALENDAR_WARN_FROM_MONTH"])}
+        # Everyone whose dates it leaves pending is told (admins with the link to enter it), once a page.
+        year = missing_next_year(today(), app.config["CALENDAR_WARN_FROM_MONTH"])
+        return {"calendar_warning": year, "calendar_admin": bool(year) and is_admin(user)}

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -88,6 +89,10 @@ class ScheduleImportForm(FlaskForm):
         description=lazy_gettext("e.g. 国务院办公厅关于2027年部分节假日安排的通知"),
     )
     file = FileField(lazy_gettext("Excel or CSV file: 日期, 类型 (休/班), 名称"), validators=[FileRequired()])
+    complete = BooleanField(
+        lazy_gettext("The file is the whole schedule"),
+        description=lazy_gettext("Tick only when a file with far fewer days off than usual is the whole notice."),
+    )
 
 
 class ConfirmYearForm(FlaskForm):
@@ -129,7 +134,11 @@ class CalendarYearView(BaseView):
 
             def run() -> None:
                 table = read_table(upload.read(limit + 1), upload.filename or "", limit)
-                result.append(calendar_service.import_year(table, form.year.data, form.source.data, actor()))
+                result.append(
+                    calendar_service.import_year(
+                        table, form.year.data, form.source.data, actor(), complete=bool(form.complete.data)
+                    )
+                )
 
             if run_service(run):
                 done = result[0]
@@ -144,6 +153,21 @@ class CalendarYearView(BaseView):
                 )
                 return redirect(url_for(".years"))
         return self._page(form, ConfirmYearForm())
+
+    @expose("/template")
+    @has_access
+    @permission_name("import")
+    def template(self) -> Any:
+        """The import file to fill in for a year (the next one by default)."""
+        year = request.args.get("year", type=int) or today().year + 1
+        year = year if 2000 <= year <= 2100 else today().year + 1
+        data = calendar_service.schedule_template(year)
+        return send_file(
+            io.BytesIO(data),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            as_attachment=True,
+            download_name=f"holiday-schedule-{year}.xlsx",
+        )
 
     @expose("/confirm", methods=["POST"])
     @has_access

@@ -41,6 +41,7 @@ from app.domain.privacy import mask_phone
 from app.domain.typical import ACTION_LABELS as TYPICAL_LABELS
 from app.domain.typical import CASE_EVENT_LABELS as TYPICAL_CASE_LABELS
 from app.domain.typical import TypicalState
+from app.domain.urgency import due_pending
 from app.domain.workflow import (
     ACTION_LABELS,
     CASE_TRANSITIONS,
@@ -159,6 +160,14 @@ def _case_link(case: Case) -> Markup:
     return Markup('<a class="case-no" href="{}">{}</a>').format(
         url_for("CasePageView.case", case_id=case.id), case.number
     )
+
+
+def pending_badge() -> Markup:
+    """待定, with why: a due date waiting for the holiday schedule of the year it falls in."""
+    why = gettext(
+        "The holiday schedule of the year the limit runs into has not been entered yet; the date follows once it is."
+    )
+    return Markup('<span class="label label-warning pending" title="{}">{}</span>').format(why, gettext("Pending"))
 
 
 def _date(value: dt.date | None) -> Markup | str:
@@ -870,6 +879,8 @@ class CasePageView(BaseView):
     def item(self, item_id: int, action: str) -> Any:
         """One step on an item — a date and a note in one form — from the case page or a work queue."""
         form = request.form
+        before = db.session.get(CaseItem, item_id)
+        was_pending = before is not None and due_pending(before.state, before.due_on, before.time_limit_days)
         done = self._run(
             lambda: case_service.move_item(
                 item_id,
@@ -885,7 +896,8 @@ class CasePageView(BaseView):
             gettext("Done: %(action)s.", action=gettext(ACTION_LABELS.get(action, action))),
         )
         moved = db.session.get(CaseItem, item_id)
-        if done and moved.accepted_on and moved.due_on is None and moved.paused_since is None and moved.time_limit_days:
+        if done and not was_pending and due_pending(moved.state, moved.due_on, moved.time_limit_days):
+            # Said once, by the step that left the date pending (受理); later steps do not repeat it.
             flash(
                 gettext(
                     "The due date cannot be computed yet: the holiday schedule of the year it falls in is "
@@ -1087,6 +1099,7 @@ class WorkQueueView(BaseView):
             title=gettext("My department's open items"),
             rows=case_service.department_queue(actor(), QUEUE_ROWS, lights()),
             badges={light: light_badge(light) for light in Light},
+            pending_label=pending_badge(),
             item_states=page_parts.labels(ItemState),
             case_url=page_parts.url_with_id("CasePageView.case", "case_id"),
             item_steps=page_parts.steps_url("CasePageView.item", "item_id"),

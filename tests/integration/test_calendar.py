@@ -27,9 +27,10 @@ SCHEDULE_2027 = [
 ]
 
 
-def _import(rows, year=2027, actor=None):
+def _import(rows, year=2027, actor=None, complete=True):
+    """An excerpt of a notice (a few days, not the ~30 of a real one): entered as the whole schedule."""
     table = read_table(xlsx_bytes(rows), "2027.xlsx", 2 * 1024 * 1024)
-    return calendar.import_year(table, year, "测试用节假日安排", actor)
+    return calendar.import_year(table, year, "测试用节假日安排", actor, complete=complete)
 
 
 def test_a_limit_reaching_into_an_unentered_year_is_an_error_not_a_guess(app):
@@ -85,11 +86,15 @@ def test_admins_are_warned_from_october_while_next_year_is_missing(app):
     assert calendar.missing_next_year(D(2025, 11, 1), 10) is None  # 2026 is built in
 
 
-def test_the_warning_banner_reaches_admins_only_and_goes_once_entered(app, login, staff):
+def test_the_warning_banner_reaches_everyone_once_a_page_and_goes_once_entered(app, login, staff):
     app.config["TODAY"] = "2026-11-27"
     try:
-        assert "2027 年的法定节假日安排尚未录入" in login("admin").get("/").get_data(as_text=True)
-        assert "法定节假日安排尚未录入" not in login("agent").get("/").get_data(as_text=True)
+        admin = login("admin").get("/").get_data(as_text=True)
+        assert admin.count("2027 年的法定节假日安排尚未录入") == 1 and 'href="/calendar/years/"' in admin
+        for name in ("dlt_agent", "supervisor", "dlt_liaison_water"):
+            page = login(name).get("/").get_data(as_text=True)
+            assert page.count("2027 年的法定节假日安排尚未录入") == 1, name
+            assert "待管理员录入后自动计算" in page and 'href="/calendar/years/"' not in page, name
         _import(SCHEDULE_2027, actor=staff("admin"))
         assert "法定节假日安排尚未录入" not in login("admin").get("/").get_data(as_text=True)
     finally:
@@ -106,6 +111,40 @@ def test_the_schedule_page_imports_a_year_and_the_calculator_then_answers(login)
         content_type="multipart/form-data",
         follow_redirects=True,
     )
+    page = response.get_data(as_text=True)
+    assert "放假 3 天" in page and "通常约有" in page  # three days off: not taken for a whole year unasked
+    assert "法定节假日安排尚未录入" in client.get("/calendar/calculator/?start=2026-12-15&days=20").get_data(
+        as_text=True
+    )
+    response = client.post(
+        "/calendar/years/import",
+        data={
+            "year": 2027,
+            "source": "测试通知",
+            "complete": "y",
+            "file": (io.BytesIO(xlsx_bytes(SCHEDULE_2027)), "2027.xlsx"),
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     assert "2027 年已录入：放假 3 天，调休上班 1 天。" in response.get_data(as_text=True)
     after = client.get("/calendar/calculator/?start=2026-12-15&days=20").get_data(as_text=True)
     assert "2027-01-13" in after
+
+
+def test_a_file_with_far_fewer_days_off_than_a_year_has_is_refused_unless_said_to_be_whole(app, staff):
+    with pytest.raises(FileRejected) as refused:
+        _import([["日期", "类型", "名称"], ["2027-01-01", "休", "元旦"]], actor=staff("admin"), complete=False)
+    assert "1" in str(refused.value.problems[0].params["n"]) and refused.value.problems[0].params["usual"] >= 20
+    assert not calendar.work_calendar().knows_year(2027)  # nothing entered, nothing confirmed
+
+
+def test_the_template_to_fill_in_has_the_columns_the_import_reads(login):
+    response = login("admin").get("/calendar/years/template?year=2027")
+    assert response.status_code == 200 and "holiday-schedule-2027.xlsx" in response.headers["Content-Disposition"]
+    table = read_table(response.data, "holiday-schedule-2027.xlsx", 2 * 1024 * 1024)
+    header_row, header = table.header_row(lambda cells: "日期" in cells)
+    assert header[:3] == ["日期", "类型", "名称"]
+    rows = [cells[:3] for _, cells in table.rows_after(header_row) if cells[1:2] in (["休"], ["班"])]
+    assert rows == [["2027-01-01", "休", "元旦"], ["2027-02-07", "班", "春节调休上班"]]
+    assert login("dlt_agent").get("/calendar/years/template?year=2027").status_code in (302, 403)

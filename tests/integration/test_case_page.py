@@ -171,3 +171,27 @@ def test_the_application_form_shows_every_mistake_at_its_field_and_marks_require
         assert 'class="text-danger"' in label, name
     # What was typed stays on screen.
     assert 'value="91350100M000100Y44"' in page
+
+
+def test_a_due_date_waiting_for_next_years_calendar_shows_pending_in_the_queue_and_is_warned_once(login, planned):
+    water = next(i for i in planned.items if i.name == "取水许可审批")
+    db.session.get(CaseItem, water.id).time_limit_days = 40  # 40 working days from 23 November run into 2027
+    db.session.commit()
+    liaison = login("dlt_liaison_water")
+    warning = "暂时无法计算办理期限"
+    accepted = liaison.post(
+        f"/cases/item/{water.id}/accept",
+        data={"version": water.version, "on": "2026-11-23", "note": "", "next": "/queue/items"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert accepted.count(warning) == 1  # said by the step that left the date pending
+    row = _row(accepted, water)
+    assert "待定" in row and "节假日安排" in row  # pending, with why, not a blank cell
+    item = db.session.get(CaseItem, water.id)
+    reviewed = liaison.post(
+        f"/cases/item/{water.id}/review",
+        data={"version": item.version, "on": "2026-11-24", "note": "", "next": "/queue/items"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "已完成" in reviewed and warning not in reviewed  # not repeated on every later step
+    assert "待定" in _row(reviewed, water)
