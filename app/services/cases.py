@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_appbuilder.security.sqla.models import Role
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -63,7 +63,7 @@ from app.services.entries import ReadEvent, masked_events
 from app.services.lights import LightBook, light_book
 from app.services.scope import role_names, sees_full_phones, visible_region_ids
 from app.services.uow import transaction
-from app.services.urgency import item_deadline_sql, open_item_summaries
+from app.services.urgency import agent_desk_sql, item_deadline_sql, open_item_summaries
 
 
 class InvalidTransition(ValidationError):
@@ -931,8 +931,7 @@ def agent_queue(actor: Staff, limit: int | None = None, book: LightBook | None =
     scope = and_(
         Case.region_id.in_(visible_region_ids(actor)),
         Case.state.in_(OPEN_CASE_VALUES),
-        # Their own cases, and new applications nobody has taken (accepting names the agent).
-        or_(Case.agent_id == actor.id, and_(Case.agent_id.is_(None), Case.state == CaseState.SUBMITTED.value)),
+        agent_desk_sql(actor.id),
     )
     cases = db.session.execute(
         select(

@@ -42,7 +42,7 @@ from app.services import coverage, reports, search
 from app.services.clock import today
 from app.services.scope import role_names, visible_region_ids
 from app.services.seeding import SERVICE_LEVELS
-from app.services.urgency import case_deadline_sql, decision_overdue_sql, item_deadline_sql
+from app.services.urgency import agent_desk_sql, case_deadline_sql, decision_overdue_sql, item_deadline_sql
 
 TOP_ROWS = 5  # the short lists under an agent's or a liaison's counts
 DEPARTMENT_BARS = 15  # departments shown on the supervisor's load figure, the most overdue first
@@ -438,7 +438,8 @@ LIAISON_ITEM_FIGURES = (Figure.OVERDUE, Figure.WEEK, Figure.PAUSED)
 
 
 def _mine(scope: Scope) -> ColumnElement[bool]:
-    return and_(_cases(scope), Case.agent_id == scope.staff_id)
+    """The agent's desk, as their queue shows it: their cases and the new applications nobody has taken."""
+    return and_(_cases(scope), agent_desk_sql(scope.staff_id))
 
 
 def agent_counts(scope: Scope) -> dict[Figure, int]:

@@ -19,10 +19,21 @@ from app.domain.enums import LabelledEnum, RoleName
 from app.domain.urgency import Overdue
 from app.domain.workflow import OPEN_CASE_VALUES, OPEN_ITEM_VALUES, PAUSED_ITEM_VALUES, Satisfaction
 from app.extensions import db
-from app.models import Case, CaseItem, CatalogItem, Department, Enterprise, Evaluation, Project, Region, Staff
+from app.models import (
+    Case,
+    CaseItem,
+    CatalogItem,
+    Decision,
+    Department,
+    Enterprise,
+    Evaluation,
+    Project,
+    Region,
+    Staff,
+)
 from app.services.clock import today
 from app.services.lights import light_book
-from app.services.urgency import case_deadline_sql, case_overdue_sql, item_deadline_sql
+from app.services.urgency import agent_desk_sql, case_deadline_sql, case_overdue_sql, item_deadline_sql
 
 # A search box takes a few words, not a document; longer input is cut rather than sent to LIKE.
 MAX_TEXT = 60
@@ -177,6 +188,18 @@ def _case_paused() -> ColumnElement[bool]:
 def item_warning(value: str | None) -> ColumnElement[bool] | None:
     """Items whose light is red, yellow, or either; due by Sunday (not yet red); or paused."""
     return _warning(value, _item_deadline_before, _item_paused)
+
+
+def on_desk(value: str | None) -> ColumnElement[bool] | None:
+    """Cases on an agent's desk (theirs and the new applications nobody has taken)."""
+    number = form_id(value)
+    return None if number is None else agent_desk_sql(number)
+
+
+def decision_on_desk(value: str | None) -> ColumnElement[bool] | None:
+    """Decisions about the cases on an agent's desk."""
+    number = form_id(value)
+    return None if number is None else Decision.case_id.in_(select(Case.id).where(agent_desk_sql(number)))
 
 
 def case_warning(value: str | None) -> ColumnElement[bool] | None:

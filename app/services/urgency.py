@@ -17,7 +17,7 @@ from app.domain.urgency import (
     STEP_LIMIT_VALUES,
     Overdue,
 )
-from app.domain.workflow import NOT_FILED_ITEM_VALUES, OPEN_ITEM_VALUES, PAUSED_ITEM_VALUES
+from app.domain.workflow import NOT_FILED_ITEM_VALUES, OPEN_ITEM_VALUES, PAUSED_ITEM_VALUES, CaseState
 from app.extensions import db
 from app.models import Case, CaseItem, Decision
 
@@ -110,3 +110,9 @@ def overdue_counts(kinds: tuple[Overdue, ...], on: dt.date) -> list[Any]:
 def decision_overdue_sql(on: dt.date) -> ColumnElement[bool]:
     """Open decisions past their deadline on `on` (the rule of `decision_overdue`)."""
     return and_(Decision.state == "open", Decision.due_on.is_not(None), Decision.due_on < on)
+
+
+def agent_desk_sql(staff_id: int) -> ColumnElement[bool]:
+    """The cases on an agent's desk: those they run, and new applications nobody has taken yet (accepting one
+    names its agent). The queue, the tiles, the to-do count and the lists they link to all use this one rule."""
+    return or_(Case.agent_id == staff_id, and_(Case.agent_id.is_(None), Case.state == CaseState.SUBMITTED.value))

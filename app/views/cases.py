@@ -344,6 +344,8 @@ CASE_FILTERS = {
     ),
     "region": ListFilter(lazy_gettext("Region"), lambda v: search.id_is(Case.region_id, v), _region_choices),
     "agent": ListFilter(lazy_gettext("Agent"), lambda v: search.id_is(Case.agent_id, v), _agent_choices),
+    # An agent's desk: their cases and the new applications nobody has taken (what their queue and tiles count).
+    "desk": ListFilter(lazy_gettext("On the desk of"), search.on_desk, _agent_choices),
     "warning": ListFilter(lazy_gettext("Warning"), search.case_warning, _warning_choices),
     "enterprise": ListFilter(
         lazy_gettext("Enterprise or credit code"), search.enterprise_matches, operator=lazy_gettext("contains")
@@ -369,6 +371,7 @@ CASE_LABELS = {
     "project": lazy_gettext("Project"),
     "applicant": lazy_gettext("Project"),
     "agent": lazy_gettext("Agent"),
+    "desk": lazy_gettext("On the desk of"),
     "state": lazy_gettext("State"),
     "channel": lazy_gettext("Channel"),
     "applied_on": lazy_gettext("Applied on"),

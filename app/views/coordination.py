@@ -28,11 +28,12 @@ from app.domain.enums import RoleName, Stage
 from app.domain.errors import NotFound
 from app.extensions import db
 from app.models import Case, CaseEvent, Decision, Department, JointReview
-from app.services import coordination
+from app.services import coordination, search
 from app.services.clock import today
 from app.services.scope import role_names, visible_department_ids
 from app.views.base import EagerInterface, actor, form_date, form_version, region_scope, run_service, safe_next
-from app.views.cases import _label, light_badge, lights
+from app.views.cases import ListFilter, SearchableListMixin, _label, light_badge, lights
+from app.views.cases import _agent_choices as agent_choices
 
 
 def _review_link(review: JointReview) -> Markup:
@@ -80,7 +81,12 @@ def decision_scope() -> list[int]:
     return visible_department_ids(actor())
 
 
-class DecisionView(ModelView):
+DECISION_FILTERS = {
+    "desk": ListFilter(lazy_gettext("Cases on the desk of"), search.decision_on_desk, agent_choices),
+}
+
+
+class DecisionView(SearchableListMixin, ModelView):
     """议定事项 of the user's levels (a liaison: their department's), with their lights."""
 
     route_base = "/decisions"
@@ -89,7 +95,8 @@ class DecisionView(ModelView):
     base_filters = [["department_id", FilterInFunction, decision_scope]]
     list_title = lazy_gettext("Decisions of joint reviews")
     list_columns = ["review", "text", "department", "case", "due_on", "state", "closed_on", "traffic"]
-    search_columns = ["text", "state", "due_on"]
+    list_filters = DECISION_FILTERS
+    search_columns = ["text", "state", "due_on", *DECISION_FILTERS]
     order_columns = ["due_on", "closed_on"]
     label_columns = {
         "review": lazy_gettext("Meeting"),
@@ -100,6 +107,7 @@ class DecisionView(ModelView):
         "state": lazy_gettext("State"),
         "closed_on": lazy_gettext("Closed on"),
         "traffic": lazy_gettext("Urgency"),
+        "desk": lazy_gettext("Cases on the desk of"),
     }
     formatters_columns = {
         "review": _review_link,

@@ -7,6 +7,7 @@ filtered by the very criterion that counted it: a value of N opens a list of N r
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -96,8 +97,10 @@ def item_list(*extra: tuple[str, Any], **filters: Any) -> str:
     return _url("CaseItemView.list", [*((f"_flt_0_{k}", v) for k, v in filters.items()), *extra])
 
 
-def decision_list(overdue: bool = False) -> str:
+def decision_list(overdue: bool = False, desk: int | None = None) -> str:
     pairs: list[tuple[str, Any]] = [(_filter_arg("DecisionView", "state", FilterEqual), DecisionState.OPEN.value)]
+    if desk is not None:
+        pairs.append(("_flt_0_desk", desk))
     if overdue:
         pairs.append((_filter_arg("DecisionView", "due_on", FilterSmaller), today().isoformat()))
     return _url("DecisionView.list", pairs)
@@ -383,10 +386,10 @@ class Tile:
 def agent_tiles(scope: Scope) -> list[Tile]:
     counts = service.agent_counts(scope)
     urls = {
-        Figure.OVERDUE: case_list(agent=scope.staff_id, warning=WarningLevel.RED.value),
-        Figure.WEEK: case_list(agent=scope.staff_id, warning=WarningLevel.WEEK.value),
-        Figure.PAUSED: case_list(agent=scope.staff_id, warning=WarningLevel.PAUSED.value),
-        Figure.STALLED: case_list(agent=scope.staff_id, overdue=Overdue.AGENCY_STEP.value),
+        Figure.OVERDUE: case_list(desk=scope.staff_id, warning=WarningLevel.RED.value),
+        Figure.WEEK: case_list(desk=scope.staff_id, warning=WarningLevel.WEEK.value),
+        Figure.PAUSED: case_list(desk=scope.staff_id, warning=WarningLevel.PAUSED.value),
+        Figure.STALLED: case_list(desk=scope.staff_id, overdue=Overdue.AGENCY_STEP.value),
     }
     # The first rows are read even when the count is 0: the page's queries never depend on the data.
     return [Tile(f, counts[f], urls[f], service.agent_rows(scope, f)) for f in urls]
@@ -473,17 +476,41 @@ TODO_ENDPOINTS = {Board.AGENT: "WorkQueueView.cases", Board.LIAISON: "WorkQueueV
 TODO_KEY = "bangninban.todo_badge"
 
 
-class TodoBadge:
-    """Overdue + due this week + open decisions, linking to the queue behind them (computed once a request)."""
+@dataclass(frozen=True)
+class TodoLine:
+    """One figure of the to-do menu: its count and the list of exactly the rows it counts."""
 
-    def __init__(self, todo: service.Todo, url: str) -> None:
-        self.overdue, self.week, self.decisions, self.total, self.url = (
-            todo.overdue,
-            todo.week,
-            todo.decisions,
-            todo.total,
-            url,
-        )
+    key: str
+    label: str
+    n: int
+    url: str
+
+
+class TodoBadge:
+    """Overdue + due this week + open decisions (computed once a request); each line opens its own rows."""
+
+    def __init__(self, todo: service.Todo, lines: list[TodoLine], url: str) -> None:
+        self.overdue, self.week, self.decisions, self.total = todo.overdue, todo.week, todo.decisions, todo.total
+        self.lines, self.url = lines, url
+
+
+def _todo_lines(todo: service.Todo, board: Board, scope: Scope) -> list[TodoLine]:
+    """Where each figure of the count leads: the same rows the count holds, for the board that counted them."""
+    if board is Board.LIAISON:
+        overdue, week = item_list(warning=WarningLevel.RED.value), item_list(warning=WarningLevel.WEEK.value)
+        decisions = decision_list()
+    elif board is Board.AGENT:
+        overdue = case_list(desk=scope.staff_id, warning=WarningLevel.RED.value)
+        week = case_list(desk=scope.staff_id, warning=WarningLevel.WEEK.value)
+        decisions = decision_list(desk=scope.staff_id)
+    else:
+        overdue, week = case_list(warning=WarningLevel.RED.value), case_list(warning=WarningLevel.WEEK.value)
+        decisions = decision_list()
+    return [
+        TodoLine("overdue", gettext("Overdue"), todo.overdue, overdue),
+        TodoLine("week", gettext("Due this week"), todo.week, week),
+        TodoLine("decisions", gettext("Open decisions"), todo.decisions, decisions),
+    ]
 
 
 def todo_badge(appbuilder: AppBuilder) -> TodoBadge | None:
@@ -499,10 +526,11 @@ def todo_badge(appbuilder: AppBuilder) -> TodoBadge | None:
     if user is not None and getattr(user, "is_authenticated", False):
         board = service.board_for(user)
         if board is not None and appbuilder.sm.has_access("can_dashboard", "DashboardView"):
-            todo = service.todo(service.scope_of(user, scoped_regions()), board)
+            scope = service.scope_of(user, scoped_regions())
+            todo = service.todo(scope, board)
             endpoint = TODO_ENDPOINTS.get(board)
-            url = url_for(endpoint) if endpoint else case_list(warning=WarningLevel.RED.value)
-            badge = TodoBadge(todo, url)
+            url = url_for(endpoint) if endpoint else url_for("DashboardView.dashboard")
+            badge = TodoBadge(todo, _todo_lines(todo, board, scope), url)
     request.environ[TODO_KEY] = badge
     return badge
 

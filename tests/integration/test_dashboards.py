@@ -518,19 +518,53 @@ def _todo(page: str) -> tuple[int, str]:
     return int(found.group(2)), html.unescape(found.group(1))
 
 
+def _todo_lines(page: str) -> dict[str, tuple[int, str]]:
+    found = re.findall(r'<a class="todo-line" data-todo="(\w+)" href="([^"]+)">[^<]*<span class="badge">(\d+)<', page)
+    return {key: (int(n), html.unescape(url)) for key, url, n in found}
+
+
+def _rows_behind(client, key: str, url: str) -> int:
+    """How many rows the list a figure links to shows."""
+    page = client.get(url).get_data(as_text=True)
+    if key == "decisions":
+        return len(re.findall(r'href="/reviews/\d+"', page))
+    return len(re.findall(r'class="case-no"', page))  # case and item lists: one case link a row
+
+
 @pytest.mark.parametrize(
-    ("user", "total", "url"),
+    ("user", "figures", "url"),
     [
-        ("dlt_agent", 2 + 1 + 2, "/queue/cases"),  # D1, D3 overdue; D2 this week; decisions on D1 and D2
-        ("dlt_liaison_water", 1 + 0 + 2, "/queue/items"),
-        ("dlt_supervisor", 2 + 1 + 2, "/caselist/list/?_flt_0_warning=red"),
-        ("supervisor", 4 + 1 + 3, "/caselist/list/?_flt_0_warning=red"),  # + Y1, C1; + 伊旗 decision
+        # D1, D3 and the untaken application D9 overdue; D2 this week; decisions on D1 and D2.
+        ("dlt_agent", {"overdue": 3, "week": 1, "decisions": 2}, "/queue/cases"),
+        ("dlt_liaison_water", {"overdue": 1, "week": 0, "decisions": 2}, "/queue/items"),
+        ("dlt_liaison_land", {"overdue": 0, "week": 2, "decisions": 0}, "/queue/items"),
+        ("dlt_supervisor", {"overdue": 3, "week": 1, "decisions": 2}, "/dashboard/"),
+        ("supervisor", {"overdue": 5, "week": 1, "decisions": 3}, "/dashboard/"),  # + Y1, C1; + 伊旗 decision
     ],
 )
-def test_every_page_carries_the_to_do_count_linking_to_the_queue_behind_it(login, world, user, total, url):
+def test_every_page_carries_the_to_do_count_and_each_of_its_figures_opens_exactly_its_rows(
+    login, world, user, figures, url
+):
+    Builder(world, "N").case("D9", DLT, "submitted", D(2026, 8, 20), step_due_on=D(2026, 8, 25))  # nobody took it
+    db.session.commit()
     client = login(user)
     for path in ("/", "/caseitems/list/", "/training/hours/"):
-        assert _todo(client.get(path).get_data(as_text=True)) == (total, url), path
+        page = client.get(path).get_data(as_text=True)
+        assert _todo(page) == (sum(figures.values()), url), path
+    lines = _todo_lines(page)
+    assert {key: n for key, (n, _) in lines.items()} == figures
+    for key, (n, link) in lines.items():
+        assert _rows_behind(client, key, link) == n, (user, key, link)
+
+
+def test_an_application_nobody_took_is_on_the_agents_tiles_as_in_their_queue(login, world):
+    Builder(world, "N").case("D9", DLT, "submitted", D(2026, 8, 20), step_due_on=D(2026, 8, 25))
+    db.session.commit()
+    client = login("dlt_agent")
+    tiles = tiles_of(dashboard(client))
+    assert tiles["overdue"][0] == 3 and world.case_number("D9") in listed_cases(client, tiles["overdue"][1])
+    queue = client.get("/queue/cases").get_data(as_text=True)
+    assert world.case_number("D9") in queue
 
 
 def test_the_to_do_count_is_computed_for_whoever_is_signed_in_on_each_request(login, world):
