@@ -58,6 +58,10 @@ SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
 # Uploads: the whole request is capped; catalog and calendar files are capped lower.
 MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 2 * 1024 * 1024))
+# Printed papers' PDFs are made in a child process that exits after each one (its memory goes back to the
+# system, not into the worker); these cap its address space and its time.
+PDF_MEMORY_MB = int(os.environ.get("PDF_MEMORY_MB", 2048))
+PDF_TIMEOUT_SECONDS = float(os.environ.get("PDF_TIMEOUT_SECONDS", 60))
 
 # --- Uploaded .xlsx files (#11: no upload can sink the server) ---
 # Checked as a zip before openpyxl opens them (app/domain/xlsx_guard.py): sizes are of the unpacked parts, as

@@ -6,19 +6,24 @@ returns everything the paper prints: the applicant and project as submitted, the
 region's catalog on the application and the authorisation), the agent and the service centre, the dates, the
 evaluation, the reason of a termination, and for the one-time notice each item's materials.
 
-`render_pdf(html)` turns the paper's own print page into a PDF with WeasyPrint, in process; a server without
+`render_pdf(html)` turns the paper's own print page into a PDF with WeasyPrint, in a child process; a server without
 WeasyPrint, its system libraries (Pango) or a Chinese font gets `PdfUnavailable`, never a broken file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import resource
 import shutil
-import subprocess  # only `fc-list`, a fixed command, to see whether a Chinese font is installed  # nosec B404
+import subprocess  # `fc-list` and the PDF child: fixed commands, no shell  # nosec B404
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from app.domain.errors import N_, DomainError, NotFound
@@ -44,6 +49,21 @@ class PdfUnavailable(DomainError):
 
 NO_ENGINE = N_("the PDF engine WeasyPrint or its system library Pango is missing")
 NO_FONT = N_("no Chinese font is installed")
+TOO_SLOW = N_("it took longer than the server allows")
+TOO_BIG = N_("it needed more memory than the server allows")
+FAILED = N_("the PDF engine stopped with an error")
+PDF_CHILD = Path(__file__).with_name("pdf_child.py")
+# How a child that hit its address-space cap dies: Python's MemoryError, or the loader unable to map a library.
+OUT_OF_MEMORY = (b"MemoryError", b"failed to map segment", b"Cannot allocate memory", b"std::bad_alloc")
+log = logging.getLogger(__name__)
+
+
+class PdfFailed(DomainError):
+    """This one PDF could not be made (too slow, too big, or the engine failed); the page still prints."""
+
+    template = N_(
+        "The PDF could not be made (%(why)s). Print this page from the browser instead (Print → Save as PDF)."
+    )
 
 
 @dataclass(frozen=True)
@@ -200,13 +220,43 @@ def _engine() -> Any:
     return weasyprint
 
 
-def render_pdf(html: str) -> bytes:
+def render_pdf(html: str, memory_mb: int | None = None, timeout: float | None = None) -> bytes:
     """The paper's print page as an A4 PDF (its own `@page` rules); `PdfUnavailable` when the server cannot.
 
-    The page is self-contained: WeasyPrint may read `data:` URLs only, never a file or the network.
+    Rendered in a short-lived child process (`pdf_child.py`) capped at `memory_mb` of address space and
+    `timeout` seconds (PDF_MEMORY_MB, PDF_TIMEOUT_SECONDS): the worker's memory stays what it was, and a page
+    that would need more fails on its own with `PdfFailed`. The page is self-contained: WeasyPrint may read
+    `data:` URLs only, never a file or the network.
     """
-    weasyprint = _engine()
+    _engine()
     if not _has_chinese_font():
         raise PdfUnavailable(why=NO_FONT)
-    fetcher = weasyprint.urls.URLFetcher(allowed_protocols={"data"})
-    return bytes(weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf())
+    memory_mb = memory_mb or int(_setting("PDF_MEMORY_MB", 2048))
+    timeout = timeout or float(_setting("PDF_TIMEOUT_SECONDS", 60))
+
+    def cap() -> None:  # in the child, before it runs: its address space, so a runaway page stops there
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    try:
+        # A fixed command: this interpreter, isolated (-I), on the app's own script; the page goes in on stdin.
+        done = subprocess.run(  # noqa: S603  # nosec B603
+            [sys.executable, "-I", str(PDF_CHILD)],
+            input=html.encode("utf-8"),
+            capture_output=True,
+            timeout=timeout,
+            preexec_fn=cap,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise PdfFailed(why=TOO_SLOW) from None
+    if done.returncode != 0 or not done.stdout.startswith(b"%PDF"):
+        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
+        log.warning("PDF child failed (exit %s): %s", done.returncode, tail[0][:300])
+        out_of_memory = any(sign in done.stderr for sign in OUT_OF_MEMORY) or done.returncode < 0
+        raise PdfFailed(why=TOO_BIG if out_of_memory else FAILED)
+    return done.stdout
+
+
+def _setting(name: str, default: Any) -> Any:
+    return current_app.config.get(name, default) if has_app_context() else default

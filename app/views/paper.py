@@ -66,7 +66,7 @@ class PaperView(BaseView):
             return found
         try:
             document = paper.render_pdf(self._page(found, for_pdf=True))
-        except paper.PdfUnavailable as error:
+        except (paper.PdfUnavailable, paper.PdfFailed) as error:
             flash_error(error)
             return redirect(url_for(".sheet", case_id=case_id, form=form))
         name = f"{found.case.number}-{found.form.key}.pdf"

@@ -409,3 +409,31 @@ def test_the_print_page_stands_alone_with_a_print_button_hidden_in_print(login, 
     assert "@page { size: A4;" in page and '"Noto Serif CJK SC"' in page and '"SimSun"' in page
     assert 'id="print-page"' in page and "@media print { .no-print { display: none !important; }" in page
     assert "http://" not in page and "https://" not in page  # nothing from elsewhere
+
+
+def test_the_pdf_is_laid_out_in_a_child_process_not_in_the_worker(login, staff, monkeypatch):
+    import weasyprint
+
+    case = _case(staff, "planned")
+    monkeypatch.setattr(weasyprint, "HTML", None)  # the worker's own engine cannot lay out anything now
+    text, pages = _pdf_text(login("dlt_agent"), f"/paper/{case.id}/notice.pdf")
+    assert WATER in text and pages >= 1
+
+
+def test_a_pdf_over_its_memory_cap_fails_alone_and_the_page_still_prints(app, login, staff, monkeypatch):
+    case = _case(staff, "planned")
+    client = login("dlt_agent")
+    monkeypatch.setitem(app.config, "PDF_MEMORY_MB", 40)  # less than the engine needs to start
+    response = client.get(f"/paper/{case.id}/notice.pdf", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert "无法生成 PDF" in page or "PDF 未能生成" in page
+    assert "内存" in page and WATER in page
+    monkeypatch.setitem(app.config, "PDF_MEMORY_MB", 2048)
+    assert _pdf_text(client, f"/paper/{case.id}/notice.pdf")[1] >= 1  # the next one is made as usual
+
+
+def test_a_pdf_that_takes_too_long_is_stopped_with_its_reason(app, staff):
+    with pytest.raises(paper.PdfFailed) as failed:
+        paper.render_pdf("<p>慢</p>", timeout=0.01)
+    assert "longer" in failed.value.params["why"]
