@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import resource
 import shutil
 import subprocess  # `fc-list` and the PDF child: fixed commands, no shell  # nosec B404
 import sys
@@ -234,18 +233,13 @@ def render_pdf(html: str, memory_mb: int | None = None, timeout: float | None = 
     memory_mb = memory_mb or int(_setting("PDF_MEMORY_MB", 2048))
     timeout = timeout or float(_setting("PDF_TIMEOUT_SECONDS", 60))
 
-    def cap() -> None:  # in the child, before it runs: its address space, so a runaway page stops there
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
     try:
         # A fixed command: this interpreter, isolated (-I), on the app's own script; the page goes in on stdin.
         done = subprocess.run(  # noqa: S603  # nosec B603
-            [sys.executable, "-I", str(PDF_CHILD)],
+            [sys.executable, "-I", str(PDF_CHILD), str(memory_mb)],
             input=html.encode("utf-8"),
             capture_output=True,
             timeout=timeout,
-            preexec_fn=cap,
             check=False,
         )
     except subprocess.TimeoutExpired:
