@@ -118,6 +118,7 @@ def demo_staff(password_hash: str) -> list[tuple[str, str, str]]:
                 roles=[sm.find_role(role.value)],
                 region=region,
                 department=department,
+                phone=f"0477-84{len(created) + 1:05d}",
             )
             db.session.add(user)
             created.append((username, role.value, region.name))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -394,6 +394,7 @@ def _fill_ledger(
     index = WorkdayIndex(calendar, on - dt.timedelta(days=3 * 366), on)
     labels = _labels(english)
     period = _period_text(scope, english)
+    scope = replace(scope, title_region=_title_region(scope))
     stats = LedgerStats()
     formats, headers = cell_formats(workbook)
 
@@ -641,9 +642,30 @@ def _overdue_by_region(scope: LedgerScope, on: dt.date, kinds: tuple[Overdue, ..
 
 
 def _period_text(scope: LedgerScope, english: bool) -> str:
-    start = scope.date_from.isoformat() if scope.date_from else ("start" if english else "起")
+    """“2026-01-01 至 2026-11-30”, or with no start “截至 2026-11-30” (not “起 至 …”)."""
     end = (scope.date_to or today()).isoformat()
+    if scope.date_from is None:
+        return f"up to {end}" if english else f"截至 {end}"
+    start = scope.date_from.isoformat()
     return f"{start} – {end}" if english else f"{start} 至 {end}"
+
+
+def _title_region(scope: LedgerScope) -> str:
+    """The region a ledger is about: the one region its rows lie in (a list filtered to 达拉特旗 is 达拉特旗's
+    ledger, even when a city user exports it), else the user's own."""
+    regions = db.session.scalars(
+        select(Region.name).where(Region.id.in_(select(Case.region_id).where(*_case_conditions(scope)).distinct()))
+        if scope.item_ids is None
+        else select(Region.name).where(
+            Region.id.in_(
+                select(Case.region_id)
+                .join(CaseItem, CaseItem.case_id == Case.id)
+                .where(*_case_conditions(scope), CaseItem.id.in_(scope.item_ids))
+                .distinct()
+            )
+        )
+    ).all()
+    return regions[0] if len(regions) == 1 else scope.title_region
 
 
 def _yellow_days() -> int:

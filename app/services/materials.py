@@ -345,6 +345,17 @@ class NoticeMaterial:
     count: int
     notes: str
     deferrable: bool
+    state: str = MaterialState.PENDING.value  # where the case's checklist stands (pending before it exists)
+    promised_on: dt.date | None = None
+
+    @property
+    def outstanding(self) -> bool:
+        """Still to hand in: not received yet, recorded missing, or promised under 容缺."""
+        return self.state in (MaterialState.PENDING.value, MaterialState.MISSING.value, MaterialState.PROMISED.value)
+
+    @property
+    def state_label(self) -> str:
+        return MaterialState(self.state).label
 
     @property
     def form_label(self) -> str:
@@ -362,8 +373,12 @@ class ItemNotice:
     materials: list[NoticeMaterial]
 
 
-def _as_notice(row: CaseMaterial | CatalogMaterial) -> NoticeMaterial:
-    return NoticeMaterial(row.name, row.form, row.count, row.notes, may_defer(row))
+def _as_notice(row: CaseMaterial | CatalogMaterial, item: CaseItem) -> NoticeMaterial:
+    """A checklist row with where it stands, or (no checklist yet) the catalog's row, still to hand in."""
+    deferrable = bool(row.deferrable) and bool(item.allows_incomplete)
+    if isinstance(row, CaseMaterial):
+        return NoticeMaterial(row.name, row.form, row.count, row.notes, deferrable, row.state, row.promised_on)
+    return NoticeMaterial(row.name, row.form, row.count, row.notes, deferrable)
 
 
 def notice(case_id: int, actor: Staff) -> list[ItemNotice]:
@@ -374,9 +389,9 @@ def notice(case_id: int, actor: Staff) -> list[ItemNotice]:
     result = []
     for item in items:
         if item.materials:
-            rows = [_as_notice(r) for r in item.materials if r.state != MaterialState.NOT_NEEDED.value]
+            rows = [_as_notice(r, item) for r in item.materials if r.state != MaterialState.NOT_NEEDED.value]
         else:
-            rows = [_as_notice(r) for r in _catalog_rows(item.catalog_item_id)]
+            rows = [_as_notice(r, item) for r in _catalog_rows(item.catalog_item_id)]
         result.append(ItemNotice(item, rows))
     return result
 

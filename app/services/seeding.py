@@ -232,7 +232,7 @@ def seed_demo(password_hash: str) -> list[tuple[str, str, str]]:
     sm = current_app.appbuilder.sm
     regions = {r.code: r for r in db.session.scalars(select(Region))}
     logins = []
-    for spec in DEMO_USERS:
+    for n, spec in enumerate(DEMO_USERS, start=1):
         role = sm.find_role(spec["role"].value)
         region = regions.get(spec["region"]) if spec["region"] else None
         department = None
@@ -249,6 +249,7 @@ def seed_demo(password_hash: str) -> list[tuple[str, str, str]]:
         user.roles = [role]
         user.region = region
         user.department = department
+        user.phone = user.phone or f"0477-83{n:05d}"  # a work phone: the papers print the agent's for the applicant
         user.password = password_hash
         user.changed_on = now()
         logins.append((spec["username"], spec["role"].value, region.name if region else "-"))

@@ -245,6 +245,19 @@ def test_the_export_from_the_case_list_of_a_banner_agent_has_only_that_banner(lo
     assert {r[1] for r in book["案件台账"].iter_rows(min_row=4, values_only=True)} == {"达拉特旗"}
 
 
+def test_a_city_list_filtered_to_one_banner_exports_that_banners_ledger_up_to_today(login, region):
+    bulk_cases("150621", 2)
+    bulk_cases("150622", 2, batch="Z")
+    response = login("supervisor").get(f"/caselist/ledger?_flt_0_region={region('150621').id}")
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    for name in ("案件台账", "事项台账", "汇总"):
+        title = book[name]["A1"].value
+        assert title.startswith("达拉特旗 ") and "鄂尔多斯市" not in title, title
+        assert "截至 2026-" in title and "起 至" not in title, title
+    everything = openpyxl.load_workbook(io.BytesIO(login("supervisor").get("/caselist/ledger").data))
+    assert everything["案件台账"]["A1"].value.startswith("鄂尔多斯市 ")  # two banners: the user's own region
+
+
 def test_a_large_export_runs_in_the_background_with_progress_and_a_download(login, app):
     import time
 

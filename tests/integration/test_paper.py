@@ -116,6 +116,36 @@ def test_the_one_time_notice_lists_every_approval_with_its_department_stage_limi
     assert page.count('<table class="form list materials">') == 2
     assert AGENT_NAME in page and "2026 年 11 月 27 日" in page  # signed by the agent, dated the day printed
     assert "申请人签收" in page
+    phone = staff("dlt_agent").phone
+    assert phone and f'<span class="fill">{phone}</span>' in page  # the applicant can call the agent
+    assert f'<span class="code">{CREDIT_CODE}</span>' in page and "white-space: nowrap" in page  # codes never split
+
+
+def test_the_notice_says_which_materials_are_still_to_hand_in_and_which_are_promised(login, staff):
+    from app.models import CaseItem
+    from app.services import materials
+
+    case = _case(staff, "planned")
+    water = db.session.get(CaseItem, next(i.id for i in case.items if i.name == WATER))
+    water.allows_incomplete = True  # planned under a catalog entry with 容缺受理
+    db.session.commit()
+    rows = {m.name: m for m in water.materials}
+    agent = staff("dlt_agent")
+    materials.receive(rows["取水许可申请书"].id, agent, D(2026, 9, 5))
+    materials.mark_missing(rows["建设项目水资源论证报告书（表）"].id, agent, "报告未编制完成")
+    materials.promise(rows["取水退水对第三者影响的说明"].id, agent, D(2026, 10, 9), on=D(2026, 9, 5))
+    page = _html(login("dlt_agent"), f"/paper/{case.id}/notice")
+    assert "尚需提交材料" in page  # the summary above the lists
+    owed = re.search(r'<p class="indent owed">([^<]+)</p>', page).group(1)
+    expected = sum(
+        m.state in ("pending", "missing", "promised") for i in _fresh(case).items for m in i.materials
+    )  # everything but the one received (and nothing of the land item is in yet)
+    assert expected == sum(len(i.materials) for i in _fresh(case).items) - 1
+    assert f"尚需提交材料 {expected} 项（其中容缺承诺 1 项）" in owed
+    row = lambda name: page[page.index(f'<td class="value">{name}</td>') :].split("</tr>")[0]  # noqa: E731
+    assert "已收取" in row("取水许可申请书") and "待提交" not in row("取水许可申请书")
+    assert "待提交" in row("建设项目水资源论证报告书（表）") and "缺件" in row("建设项目水资源论证报告书（表）")
+    assert "承诺于 2026-10-09 前提交" in row("取水退水对第三者影响的说明")
 
 
 def test_the_application_form_prints_the_applicant_and_project_as_submitted_with_the_items_ticked(login, staff):
