@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import re
 import sys
 
@@ -118,7 +119,7 @@ def test_the_one_time_notice_lists_every_approval_with_its_department_stage_limi
     assert "申请人签收" in page
     phone = staff("dlt_agent").phone
     assert phone and f'<span class="fill">{phone}</span>' in page  # the applicant can call the agent
-    assert f'<span class="code">{CREDIT_CODE}</span>' in page and "white-space: nowrap" in page  # codes never split
+    assert f'<span class="code">{CREDIT_CODE}</span>' in page and ".code { overflow-wrap: normal" in page  # whole
 
 
 def test_the_notice_says_which_materials_are_still_to_hand_in_and_which_are_promised(login, staff):
@@ -467,3 +468,22 @@ def test_a_pdf_that_takes_too_long_is_stopped_with_its_reason(app, staff):
     with pytest.raises(paper.PdfFailed) as failed:
         paper.render_pdf("<p>慢</p>", timeout=0.01)
     assert "longer" in failed.value.params["why"]
+
+
+def test_the_english_application_form_fits_one_a4_page_with_whole_words_and_whole_codes(login, staff):
+    case = _case(staff, "submitted")
+    client = login("dlt_agent")
+    client.get("/lang/en")
+    response = client.get(f"/paper/{case.id}/application.pdf")
+    pdf = PdfReader(io.BytesIO(response.data))
+    assert len(pdf.pages) == 1, "the English form spills over one A4 page"
+    lines = [line.strip() for line in pdf.pages[0].extract_text().splitlines()]
+    # A label breaks between words, or with a hyphen where a word is longer than its cell; never "Telephon / e".
+    pairs = list(itertools.pairwise(lines))
+    for word in ("Telephone", "Postcode", "information", "representative", "Approvals"):
+        split = [
+            (a, b) for a, b in pairs for k in range(1, len(word)) if a.endswith(word[:k]) and b.startswith(word[k:])
+        ]
+        assert split == [], (word, split)
+    page = _html(client, f"/paper/{case.id}/application")
+    assert "hyphens: auto" in page and f'<span class="code">{case.project_code}</span>' in page
