@@ -390,7 +390,10 @@ def _add_items(case: Case, catalog_item_ids: list[int], other_text: str, actor: 
     present = {item.catalog_item_id for item in case.items if item.state != ItemState.WITHDRAWN.value}
     added = []
     other_text = (other_text or "").strip()
-    for catalog_id in ids:
+    # 顺序 is the case's own 1…n (catalog order for the items added together, after those already there),
+    # not the catalog's numbers (14, 25).
+    last = max((item.position for item in case.items), default=0)
+    for catalog_id in sorted(ids, key=lambda i: (catalog[i].seq, i)):
         entry = catalog[catalog_id]
         if catalog_id in present:
             continue
@@ -409,7 +412,7 @@ def _add_items(case: Case, catalog_item_ids: list[int], other_text: str, actor: 
             stage=entry.stage,
             time_limit_days=entry.time_limit_days,
             state=ItemState.PLANNED.value,
-            position=entry.seq,
+            position=last + len(added) + 1,
             allows_incomplete=entry.allows_incomplete,
             allows_commitment=entry.allows_commitment,
         )

@@ -368,6 +368,7 @@ class CatalogItemView(ServiceModelView):
         if template == self.show_template and (request.view_args or {}).get("pk") is not None:
             item = self.datamodel.get(request.view_args["pk"], self._base_filters)
             kwargs["catalog_materials"] = catalog_service.item_materials(item) if item is not None else []
+            kwargs["item_retired"] = item is not None and item.retired_at is not None  # 停用 or 恢复, not both
             kwargs["MaterialForm"] = MaterialForm
         return super().render_template(template, **kwargs)
 

@@ -195,3 +195,17 @@ def test_a_due_date_waiting_for_next_years_calendar_shows_pending_in_the_queue_a
     ).get_data(as_text=True)
     assert "已完成" in reviewed and warning not in reviewed  # not repeated on every later step
     assert "待定" in _row(reviewed, water)
+
+
+def test_items_are_ordered_one_to_n_not_by_their_catalog_numbers(login, staff):
+    agent = login("dlt_agent")
+    agent.post("/cases/new", data=_application())
+    case = _latest()
+    assert sorted(i.position for i in case.items) == list(range(1, len(case.items) + 1))
+    _move(agent, case, "accept", on="2026-11-03")
+    _move(agent, case, "entrust", on="2026-11-04")
+    page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
+    boxes = re.findall(r'name="position_\d+" value="(\d+)"', page)
+    assert boxes == [str(n) for n in range(1, len(case.items) + 1)]
+    css = (Path(__file__).parents[2] / "app" / "static" / "app.css").read_text(encoding="utf-8")
+    assert "table.case-items th { word-break: keep-all; }" in css  # 时限, not 时/限

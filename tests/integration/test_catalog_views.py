@@ -93,6 +93,8 @@ def test_an_admin_adds_an_item_to_a_banner_catalog(login):
 def test_retiring_through_the_page_needs_a_reason_and_hides_the_item_publicly(login, client):
     admin = login("admin")
     item = _item("150621", "取水许可审批")
+    page = admin.get(f"/catalog/show/{item.id}").get_data(as_text=True)
+    assert f"/catalog/retire/{item.id}" in page and f"/catalog/restore/{item.id}" not in page  # an item in use
     assert admin.post(f"/catalog/retire/{item.id}", data={"reason": "", "version": item.version}).status_code == 200
     db.session.expire_all()
     assert not _item("150621", "取水许可审批").retired
@@ -100,6 +102,8 @@ def test_retiring_through_the_page_needs_a_reason_and_hides_the_item_publicly(lo
     assert response.status_code == 302
     db.session.expire_all()
     assert _item("150621", "取水许可审批").retired
+    page = admin.get(f"/catalog/show/{item.id}").get_data(as_text=True)
+    assert f"/catalog/restore/{item.id}" in page and f"/catalog/retire/{item.id}" not in page  # a retired one
     actions = db.session.scalars(
         select(CatalogChange.action).where(CatalogChange.item_id == item.id).order_by(CatalogChange.id)
     ).all()
