@@ -42,7 +42,7 @@ from app.domain.materials import (
     promise_deadline,
     timeline_note,
 )
-from app.domain.workflow import OPEN_CASE_VALUES, ItemState
+from app.domain.workflow import OPEN_CASE_VALUES, OPEN_ITEM_VALUES, ItemState
 from app.extensions import db
 from app.models import Case, CaseItem, CaseMaterial, CatalogMaterial, Staff
 from app.services import engine
@@ -210,8 +210,41 @@ def move_material(
     return engine.move(SUBJECT, material_id, action, actor, step, expected_version)
 
 
+RECEIVABLE = frozenset({MaterialState.PENDING.value, MaterialState.MISSING.value})
+
+
 def receive(material_id: int, actor: Staff, on: dt.date | None = None, **kw: object) -> CaseMaterial:
-    return move_material(material_id, "receive", actor, on, **kw)  # type: ignore[arg-type]
+    """Receive a material; the same document asked by another item of the case (营业执照) is received with it."""
+    row = move_material(material_id, "receive", actor, on, **kw)  # type: ignore[arg-type]
+    for twin in _twins(row, actor):
+        note = f"与“{row.case_item.name}”共用"
+        move_material(twin.id, "receive", actor, on, note=note)
+    return row
+
+
+def _twins(row: CaseMaterial, actor: Staff) -> list[CaseMaterial]:
+    """Rows of the other items of the case asking for the same document (same name and form), still to receive."""
+    case = row.case_item.case
+    return [
+        other
+        for item in _visible_items(case, actor)
+        if item.id != row.case_item_id
+        for other in item.materials
+        if other.name == row.name and other.form == row.form and other.state in RECEIVABLE
+    ]
+
+
+def receive_all(item_id: int, actor: Staff, on: dt.date | None = None) -> int:
+    """收取全部 at the window: every material of the item still to receive (pending or missing), on one date."""
+    item = _load_item(item_id, actor)
+    due = [row.id for row in item.materials if row.state in RECEIVABLE]
+    received = 0
+    for material_id in due:
+        row = db.session.get(CaseMaterial, material_id)
+        if row is not None and row.state in RECEIVABLE:  # a twin received with an earlier one is done already
+            receive(material_id, actor, on)
+            received += 1
+    return received
 
 
 def mark_missing(material_id: int, actor: Staff, note: str = "", **kw: object) -> CaseMaterial:
@@ -318,10 +351,12 @@ def panel(case: Case, actor: Staff, book: LightBook | None = None) -> CasePanel:
         ]
         entries.append(ItemChecklist(item, lines))
     rows = [row for item in items for row in item.materials]
+    # 原件尚未返还 matters when the case can close: once no item is still open (a window holds originals for months).
+    closing = is_open and bool(case.items) and all(i.state not in OPEN_ITEM_VALUES for i in case.items)
     return CasePanel(
         entries,
         can_add=is_open and RoleName.AGENT.value in roles,
-        not_returned=not_returned(rows),
+        not_returned=not_returned(rows) if closing else [],
         labels=MATERIAL_LABELS,
     )
 

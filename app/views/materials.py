@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import AppBuilder, BaseView, expose, has_access
+from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext
 
 from app.domain.errors import NotFound
@@ -86,6 +87,21 @@ class MaterialsView(BaseView):
             gettext("Material added to the checklist."),
         )
         return _back(form.get("case_id", type=int) or 0)
+
+    @expose("/item/<int:item_id>/receive_all", methods=["POST"])
+    @has_access
+    @permission_name("move")
+    def receive_all(self, item_id: int) -> Any:
+        """收取全部: every material of the item still to receive, on the date given."""
+        done: list[int] = []
+        run_service(
+            lambda: done.append(
+                materials_service.receive_all(item_id, actor(), form_date(request.form.get("on")) or today())
+            )
+        )
+        if done:
+            flash(gettext("%(n)s materials received.", n=done[0]), "success")
+        return _back(request.form.get("case_id", type=int) or 0)
 
     @expose("/case/<int:case_id>/return_all", methods=["POST"])
     @has_access

@@ -382,7 +382,7 @@ def test_the_case_page_shows_the_checklist_and_an_agent_records_a_step_through_i
     )
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/cases/{case.id}")
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert "已收取" in page and "原件尚未返还申请人：取水许可申请书。" in page
+    assert "已收取" in page and "原件尚未返还申请人" not in page  # said when the case can close (test below)
     timeline = page[page.index("timeline") :] if "timeline" in page else page
     assert "申报材料" in page and "取水许可申请书" in timeline
 
@@ -438,3 +438,43 @@ def test_the_panel_offers_a_promise_only_where_the_catalog_allows_it_and_a_retur
     assert "promise" not in steps["建设项目水资源论证报告书（表）"]
     with pytest.raises(ValidationError, match="copy"):
         materials.give_back(_row(case, WATER, "营业执照").id, agent)
+
+
+def test_the_window_receives_an_items_materials_at_once_and_a_shared_document_only_once(app, staff, login, today_is):
+    agent = staff("dlt_agent")
+    case = _planned_case(staff)
+    water = _item(case, WATER)
+    materials.add_material(_item(case, LAND).id, agent, "营业执照", "copy", 1, "加盖公章")  # both items ask for it
+    land = _item(case, LAND)
+    shared = [m.name for m in water.materials if (m.name, m.form) in {(r.name, r.form) for r in land.materials}]
+    assert shared == ["营业执照"]
+    page = login("dlt_agent").get(f"/cases/{case.id}").get_data(as_text=True)
+    assert f"/materials/item/{water.id}/receive_all" in page
+    response = login("dlt_agent").post(
+        f"/materials/item/{water.id}/receive_all", data={"on": "2026-09-05", "case_id": case.id}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert {m.state for m in _item(case, WATER).materials} == {"received"}
+    licence = next(m for m in _item(case, LAND).materials if m.name == "营业执照")
+    assert licence.state == "received" and licence.received_on == D(2026, 9, 5)  # handed over once, for both
+    others = [m.state for m in _item(case, LAND).materials if m.name != "营业执照"]
+    assert others and set(others) == {"pending"}
+    notes = db.session.scalars(
+        select(CaseEvent.note).where(CaseEvent.subject_type == "material", CaseEvent.subject_id == licence.id)
+    ).all()
+    assert any("共用" in (n or "") for n in notes)
+    assert materials.receive_all(water.id, agent, D(2026, 9, 6)) == 0  # nothing left to receive
+
+
+def test_originals_not_yet_returned_are_flagged_when_the_case_can_close_not_while_it_runs(app, staff, login, today_is):
+    agent = staff("dlt_agent")
+    case = _planned_case(staff)
+    materials.receive(_row(case, WATER, "取水许可申请书").id, agent, D(2026, 9, 5))
+    page = login("dlt_agent").get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "materials-not-returned" not in page  # items still open: months before it matters
+    for item in db.session.get(Case, case.id).items:
+        item.state = "approved"
+    db.session.commit()
+    page = login("dlt_agent").get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "materials-not-returned" in page and "取水许可申请书" in page.split("materials-not-returned")[1][:400]
