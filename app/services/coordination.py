@@ -82,6 +82,47 @@ def load_review(review_id: int, actor: Staff) -> JointReview:
     return review
 
 
+@dataclass(frozen=True)
+class MinutesCase:
+    """One case a meeting dealt with, and the items of it named (none: the case as a whole)."""
+
+    case: Case
+    whole: bool
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MinutesSheet:
+    """What the printed minutes say besides the text: who came, who did not, and the cases concerned."""
+
+    review: JointReview
+    attended: tuple[ReviewParticipant, ...]
+    absent: tuple[ReviewParticipant, ...]
+    unrecorded: tuple[ReviewParticipant, ...]
+    cases: tuple[MinutesCase, ...]
+
+
+def minutes_sheet(review_id: int, actor: Staff) -> MinutesSheet:
+    """The meeting as its minutes print it: attendance split three ways and its subjects grouped by case."""
+    review = load_review(review_id, actor)
+    people = sorted(review.participants, key=lambda p: p.department.name)
+    grouped: dict[int, tuple[Case, list[str]]] = {}
+    whole: set[int] = set()
+    for subject in sorted(review.subjects, key=lambda s: s.id):
+        _, names = grouped.setdefault(subject.case_id, (subject.case, []))
+        if subject.item is None:
+            whole.add(subject.case_id)
+        elif subject.item.name not in names:
+            names.append(subject.item.name)
+    return MinutesSheet(
+        review,
+        tuple(p for p in people if p.attended),
+        tuple(p for p in people if p.attended is False),
+        tuple(p for p in people if p.attended is None),
+        tuple(MinutesCase(case, case.id in whole or not names, tuple(names)) for case, names in grouped.values()),
+    )
+
+
 def load_decision(decision_id: int, actor: Staff) -> Decision:
     decision = db.session.get(Decision, decision_id)
     if decision is None or decision.review.region_id not in visible_region_ids(actor):

@@ -307,6 +307,8 @@ def _hand_in_materials(case_id: int, agent: Staff, on: dt.date, promise_by: dt.d
     for item in db.session.get(Case, case_id).items:
         promised = False
         for row in item.materials:
+            if row.state not in materials.RECEIVABLE:  # received already with the same document of another item
+                continue
             if row.deferrable and item.allows_incomplete and not promised:
                 materials.promise(row.id, agent, promise_by, on=on, note="申请人承诺补齐")
                 promised = True

@@ -28,10 +28,19 @@ from app.domain.enums import RoleName, Stage
 from app.domain.errors import NotFound
 from app.extensions import db
 from app.models import Case, CaseEvent, Decision, Department, JointReview
-from app.services import coordination, search
+from app.services import coordination, paper, search
 from app.services.clock import today
 from app.services.scope import role_names, visible_department_ids
-from app.views.base import EagerInterface, actor, form_date, form_version, region_scope, run_service, safe_next
+from app.views.base import (
+    EagerInterface,
+    actor,
+    flash_error,
+    form_date,
+    form_version,
+    region_scope,
+    run_service,
+    safe_next,
+)
 from app.views.cases import ListFilter, SearchableListMixin, _label, light_badge, lights
 from app.views.cases import _agent_choices as agent_choices
 
@@ -189,20 +198,44 @@ class ReviewPageView(BaseView):
             today=today(),
         )
 
-    @expose("/<int:review_id>/print")
-    @has_access
-    @permission_name("print")
-    def print_minutes(self, review_id: int) -> Any:
-        review = self._review(review_id)
+    def _minutes_page(self, review_id: int, for_pdf: bool = False) -> str:
+        try:
+            sheet = coordination.minutes_sheet(review_id, actor())
+        except NotFound:
+            abort(404)
         return self.render_template(
             "coordination/minutes.html",
             title=gettext("Minutes"),
             locale=str(get_locale()),
-            review=review,
+            sheet=sheet,
+            review=sheet.review,
+            for_pdf=for_pdf,
+            printed_on=today(),
             ReviewKind=ReviewKind,
             ConvenedBy=ConvenedBy,
             DecisionState=DecisionState,
-            Stage=Stage,
+        )
+
+    @expose("/<int:review_id>/print")
+    @has_access
+    @permission_name("print")
+    def print_minutes(self, review_id: int) -> Any:
+        return self._minutes_page(review_id)
+
+    @expose("/<int:review_id>/minutes.pdf")
+    @has_access
+    @permission_name("print")
+    def minutes_pdf(self, review_id: int) -> Any:
+        page = self._minutes_page(review_id, for_pdf=True)
+        try:
+            document = paper.render_pdf(page)
+        except (paper.PdfUnavailable, paper.PdfFailed) as error:
+            flash_error(error)
+            return redirect(url_for(".print_minutes", review_id=review_id))
+        return Response(
+            document,
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="minutes-{review_id}.pdf"'},
         )
 
     @expose("/new", methods=["GET", "POST"])

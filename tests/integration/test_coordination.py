@@ -193,7 +193,9 @@ def test_a_cancelled_meeting_gives_its_escalations_back_to_the_next_one(staff):
     assert back.state == "waiting" and back.review_id is None
     assert [e.id for e in coordination.waiting_escalations(supervisor)] == [escalation.id]
     entries = db.session.scalars(
-        select(CaseEvent).where(CaseEvent.subject_type == "escalation", CaseEvent.subject_id == escalation.id)
+        select(CaseEvent)
+        .where(CaseEvent.subject_type == "escalation", CaseEvent.subject_id == escalation.id)
+        .order_by(CaseEvent.id)
     ).all()
     assert [e.action for e in entries][-1] == "release" and entries[-1].note == "分管领导出差"
     second = coordination.plan_review(

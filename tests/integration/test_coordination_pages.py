@@ -192,3 +192,49 @@ def test_the_coordination_rows_name_real_roles_and_the_system_only_follows_a_per
     else:
         assert transition.roles and transition.roles <= {RoleName.SUPERVISOR, RoleName.AGENT, RoleName.LIAISON}
     assert not re.search(r"\s", transition.action)
+
+
+def test_the_minutes_name_who_was_absent_and_every_case_concerned_and_print_as_an_a4_pdf(login, staff):
+    from pypdf import PdfReader
+
+    from app.services import coordination
+    from app.services.coordination import ReviewPlan
+
+    case = _case(staff)
+    item = case.items[0]
+    supervisor = staff("dlt_supervisor")
+    water, land = (
+        db.session.scalar(select(Department).where(Department.region_id == case.region_id, Department.kind == kind))
+        for kind in ("水利部门", "自然资源部门")
+    )
+    review = coordination.plan_review(
+        ReviewPlan(
+            case.region_id,
+            D(2026, 11, 2),
+            "取水与用地协调",
+            department_ids=(water.id, land.id),
+            item_ids=(item.id,),
+        ),
+        supervisor,
+    )
+    coordination.record_attendance(review.id, {water.id: (True, "李局长"), land.id: (False, "")}, supervisor)
+    client = login("dlt_supervisor")
+    page = _ok(client.get(f"/reviews/{review.id}/print"))
+    absent = re.search(r'<p class="absent">(.*?)</p>', page, re.S).group(1)
+    assert land.name in absent and water.name not in absent
+    cases_table = re.search(r'<table class="cases">(.*?)</table>', page, re.S).group(1)
+    assert case.number in cases_table and case.project_name in cases_table and item.name in cases_table
+    assert case.enterprise_name in cases_table
+    assert f'href="/reviews/{review.id}/minutes.pdf"' in page and f"/reviews/{review.id}/minutes.pdf" in _ok(
+        client.get(f"/reviews/{review.id}")
+    )
+
+    response = client.get(f"/reviews/{review.id}/minutes.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.data))
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)) == (210, 297)  # A4
+    text = re.sub(r"\s+", "", "".join(p.extract_text() for p in reader.pages))
+    assert "缺席" in text and re.sub(r"\s+", "", land.name) in text and case.number in text
+    assert login("dlt_liaison_water").get(f"/reviews/{review.id}/minutes.pdf").status_code == 200  # took part
+    assert login("liaison").get(f"/reviews/{review.id}/minutes.pdf").status_code == 404  # not asked

@@ -29,6 +29,7 @@ from app.extensions import db
 from app.models import ExportJob, Staff
 from app.models.org import now
 from app.services import exports
+from app.services.clock import local_date
 from app.services.exports import cleanup_exports, queue_job, reclaim_jobs, run_job
 from app.views.cases import job_ledger_scope
 from tests.factories import bulk_cases
@@ -369,7 +370,7 @@ def test_a_finished_export_expires_after_the_configured_days_and_the_cleanup_del
     path = _export_dir(app) / f"{job.token}.xlsx"
     assert path.exists()
     page = _get(client, url).get_data(as_text=True)
-    expires_on = (_row(job.id).finished_at + dt.timedelta(days=7)).date().isoformat()
+    expires_on = local_date(_row(job.id).finished_at + dt.timedelta(days=7)).isoformat()  # the day in Ordos
     assert 'data-status="done"' in page and expires_on in page
     _set(job.id, finished_at=now() - dt.timedelta(days=8))
     app.config["EXPORT_TTL_DAYS"] = 30
