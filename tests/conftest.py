@@ -20,6 +20,7 @@ from app.extensions import db
 from app.models import Region, Staff
 from app.services.roles import sync_roles
 from app.services.seeding import seed_demo, seed_reference
+from tests.snapshot import Snapshot
 
 PASSWORD = "Test-Password-42"
 # FAB's own tables that hold the permission model: synced once per database, kept between tests.
@@ -42,12 +43,15 @@ def _url_id(url: str) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `sqlite_only` run once, on SQLite: the servers add time, not coverage, to them."""
+    """A test runs on the servers too only where the engine matters: modules marked `every_engine` (SQL,
+    locking, migrations, jobs, aggregates), less their tests marked `sqlite_only`. Pages, rules and files run
+    once, on SQLite: the servers would add time, not coverage, to them."""
     kept, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_server = callspec is not None and callspec.params.get("database_url", "sqlite") != "sqlite"
-        (dropped if on_server and item.get_closest_marker("sqlite_only") else kept).append(item)
+        engine_bound = item.get_closest_marker("every_engine") and not item.get_closest_marker("sqlite_only")
+        (dropped if on_server and not engine_bound else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
@@ -105,13 +109,19 @@ def make_app(database_url: str, **overrides: object) -> Flask:
 
 
 @pytest.fixture(scope="session")
-def migrated_app(database_url: str) -> Iterator[Flask]:
-    """One app per database, its schema built by the Alembic migrations and its roles synced."""
+def migrated_app(database_url: str, password_hash: str) -> Iterator[Flask]:
+    """One app per database: its schema built by the Alembic migrations, roles synced, reference data and demo
+    users seeded — once, kept as a snapshot that every test starts from."""
     app = make_app(database_url)
     with app.app_context():
         _drop_everything()
         upgrade()
         sync_roles()
+        seed_reference()
+        seed_demo(password_hash)
+        db.session.commit()
+        db.session.remove()
+        app.extensions["test_snapshot"] = Snapshot(db.engine)
     yield app
     with app.app_context():
         db.session.remove()
@@ -119,7 +129,7 @@ def migrated_app(database_url: str) -> Iterator[Flask]:
 
 
 def _reset_data() -> None:
-    """Delete every row but FAB's permission model, so each test starts from the seed."""
+    """Delete every row but FAB's permission model (a test of what seeding does starts from nothing)."""
     from flask_appbuilder import Model
 
     session = db.session
@@ -132,13 +142,11 @@ def _reset_data() -> None:
 
 
 @pytest.fixture
-def app(migrated_app: Flask, password_hash: str) -> Iterator[Flask]:
-    """The app with fresh reference data and the demo users (password: PASSWORD)."""
+def app(migrated_app: Flask) -> Iterator[Flask]:
+    """The app with fresh reference data and the demo users (password: PASSWORD), from the session's snapshot."""
     with migrated_app.app_context():
-        _reset_data()
-        seed_reference()
-        seed_demo(password_hash)
         db.session.remove()
+        migrated_app.extensions["test_snapshot"].restore()
     with migrated_app.app_context():
         yield migrated_app
         db.session.remove()

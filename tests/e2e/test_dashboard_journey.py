@@ -39,7 +39,10 @@ def test_the_navbar_count_leads_a_liaison_to_the_queue(journey):
     j = journey.login("dlt_liaison_water")
     badge = j.page.locator("#todo-count")
     expect(badge.locator(".badge")).to_have_text(re.compile(r"^[1-9]\d*$"))
-    badge.click()
+    badge.click()  # the count opens its figures, each a link to exactly its rows; the last line opens the work list
+    menu = j.page.locator(".todo-menu")
+    expect(menu.locator("a.todo-line").first).to_be_visible()
+    menu.get_by_role("link", name="打开我的待办").click()
     expect(j.page).to_have_url(re.compile(r"/queue/items$"))
     expect(j.page.locator("tr.queue-row").first).to_be_visible()
 

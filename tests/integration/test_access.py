@@ -10,6 +10,8 @@ from app.domain.roles import ROLE_PERMISSIONS
 from app.extensions import db
 from app.models import CatalogItem, Region
 
+pytestmark = pytest.mark.every_engine  # row scope in SQL
+
 # route → the (action, resource) permission it needs; {item} is a catalog item of the user's region.
 ROUTES: dict[str, tuple[str, str]] = {
     "/catalog/list/": ("can_list", "CatalogItemView"),

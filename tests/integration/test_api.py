@@ -24,6 +24,8 @@ from app.services.cases import PlanLine
 from tests.conftest import PASSWORD, make_app
 from tests.factories import CREDIT_CODE, apply, project_code
 
+pytestmark = pytest.mark.every_engine  # JSON of each engine's numbers and dates
+
 D = dt.date
 NEW_PASSWORD = "Brand-New-Pass-77"
 

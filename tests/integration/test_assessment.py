@@ -37,7 +37,11 @@ D = dt.date
 OCT = (D(2026, 10, 1), D(2026, 10, 31))
 DLT, YJH = "150621", "150627"
 WATER, LAND = "取水许可审批", "建设用地规划许可证核发"
-pytestmark = pytest.mark.usefixtures("today_is")  # today: 2026-11-27, so the preset month is October 2026
+pytestmark = [
+    pytest.mark.every_engine,
+    pytest.mark.usefixtures("today_is"),
+]  # today: 2026-11-27, so the preset month is October 2026
+# every_engine: scores aggregated in each engine's SQL
 
 
 def _catalog(region_id: int, name: str) -> CatalogItem:

@@ -16,6 +16,8 @@ from app.services import calendar
 from app.services.tabular import read_table
 from tests.helpers import xlsx_bytes
 
+pytestmark = pytest.mark.every_engine  # due dates recomputed in bulk
+
 D = dt.date
 # An invented 2027 schedule for tests only (the real one comes from the State Council notice).
 SCHEDULE_2027 = [

@@ -16,6 +16,8 @@ from app.models import Case, CaseItem, Enterprise, Project, Staff
 from app.services.lights import light_book
 from tests.factories import bulk_cases
 
+pytestmark = pytest.mark.every_engine  # list filters in SQL
+
 NUMBER = re.compile(r"1506\d\d-2026-[A-Z]\d{4}")
 
 

@@ -16,6 +16,8 @@ from app.services.cases import PlanLine
 from app.services.deadlines import Deadlines
 from tests.factories import apply
 
+pytestmark = pytest.mark.every_engine  # the engine's transactions and version checks
+
 D = dt.date
 
 

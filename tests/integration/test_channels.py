@@ -13,6 +13,8 @@ from app.models import Case, CaseEvent, CatalogItem, Region, ServerSession
 from app.services import cases, channels
 from tests.factories import CREDIT_CODE, ENTERPRISE, PROJECT, catalog_ids
 
+pytestmark = pytest.mark.every_engine  # claims of tickets and challenges under each engine's locking
+
 APPLY_URL = "/public/apply/150621"
 CONTACT_PHONE = "139 0477-0000"  # registered as typed; looked up as 13904770000, +86 …, with dashes
 

@@ -8,6 +8,7 @@ import io
 from zoneinfo import ZoneInfo
 
 import openpyxl
+import pytest
 from sqlalchemy import update
 
 from app.extensions import db
@@ -16,6 +17,8 @@ from app.services import clock, leads, reports, training
 from app.services.engine import stale
 from tests.factories import apply, catalog_ids
 from tests.integration.test_leads import _values as lead_values
+
+pytestmark = pytest.mark.every_engine  # timestamps as each engine stores them
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOV = dt.date(2026, 11, 1)

@@ -20,7 +20,8 @@ from app.services.urgency import decision_overdue_sql
 from tests.factories import apply
 
 D = dt.date
-pytestmark = pytest.mark.usefixtures("today_is")
+pytestmark = [pytest.mark.every_engine, pytest.mark.usefixtures("today_is")]
+# every_engine: transactions across meetings, escalations and decisions
 
 
 def _department(region_id, kind):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Department, Staff
 from app.services import coverage
 from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.every_engine  # coverage counted in SQL
 
 # 10 service regions (the city and its 9 banners) × 10 approval kinds of seeds/departments.csv.
 APPROVAL_DEPARTMENTS = 100

@@ -37,7 +37,11 @@ from app.models import (
 from app.services import coverage, dashboards, training
 
 D = dt.date
-pytestmark = pytest.mark.usefixtures("today_is")  # 2026-11-27, a Friday: "this week" runs to Sunday the 29th
+pytestmark = [
+    pytest.mark.every_engine,
+    pytest.mark.usefixtures("today_is"),
+]  # 2026-11-27, a Friday: "this week" runs to Sunday the 29th
+# every_engine: tile counts and charts aggregated in SQL
 
 DLT, YJHL, CITY = "150621", "150627", "150600"
 WATER, LAND = "取水许可审批", "建设用地规划许可证核发"

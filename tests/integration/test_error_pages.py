@@ -229,7 +229,6 @@ def test_a_nul_character_or_an_id_past_32_bits_is_refused_before_any_query(login
     assert getattr(client, method)(url, data=data).status_code == status
 
 
-@pytest.mark.sqlite_only
 def test_too_many_sign_ins_get_the_apps_own_429_page_and_the_api_answers_json(second_app):
     limited = second_app(RATELIMIT_ENABLED=True, AUTH_RATE_LIMIT="2 per minute")
     client = limited.test_client()
@@ -246,7 +245,6 @@ def test_too_many_sign_ins_get_the_apps_own_429_page_and_the_api_answers_json(se
     assert answer.status_code == 429 and answer.is_json and answer.get_json()["message"]
 
 
-@pytest.mark.sqlite_only
 def test_an_unknown_api_address_and_a_wrong_method_answer_json_in_the_callers_language(client):
     missing = client.get("/api/v1/no-such-resource/")
     assert missing.status_code == 404 and missing.is_json and "不存在" in missing.get_json()["message"]
@@ -256,7 +254,6 @@ def test_an_unknown_api_address_and_a_wrong_method_answer_json_in_the_callers_la
     assert method.status_code == 405 and method.is_json
 
 
-@pytest.mark.sqlite_only
 def test_an_expired_form_of_a_signed_in_user_gets_the_page_in_the_layout_without_an_error_logged(app, caplog):
     from tests.conftest import PASSWORD, make_app
 

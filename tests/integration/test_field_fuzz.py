@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 
 from tests.conftest import PASSWORD
 
-pytestmark = [pytest.mark.sqlite_only, pytest.mark.usefixtures("today_is")]
+pytestmark = pytest.mark.usefixtures("today_is")
 
 HOSTILE = ("2147483648", "9223372036854775808", "9999-12-31", "长" * 3000)
 PER_SCREEN = 2  # pages visited per URL rule: a list and one of its records

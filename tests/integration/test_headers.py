@@ -7,14 +7,11 @@ import hashlib
 import re
 from pathlib import Path
 
-import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app.security.headers import STATIC_ENDPOINTS
 from tests.integration.test_url_matrix import _decisions
-
-pytestmark = pytest.mark.sqlite_only  # no SQL of its own that differs by engine
 
 ALWAYS = {
     "X-Frame-Options": "DENY",

@@ -7,8 +7,6 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-pytestmark = pytest.mark.sqlite_only  # no SQL of its own that differs by engine
-
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"
 
 

@@ -34,6 +34,8 @@ from app.services.exports import cleanup_exports, queue_job, reclaim_jobs, run_j
 from app.views.cases import job_ledger_scope
 from tests.factories import bulk_cases
 
+pytestmark = pytest.mark.every_engine  # jobs claimed and reclaimed under each engine's locking
+
 ROOT = Path(__file__).resolve().parents[2]
 CONSUMER = Path(sys.executable).with_name("huey_consumer")
 

@@ -25,6 +25,8 @@ from app.models import Case
 from app.services.ledger import LedgerScope, region_scope_for, write_ledger
 from tests.factories import bulk_cases
 
+pytestmark = pytest.mark.every_engine  # ledger aggregates in each engine's SQL
+
 
 @pytest.fixture(autouse=True)
 def fixed_today(app):

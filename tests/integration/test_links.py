@@ -26,7 +26,8 @@ from app.services.links import LinkRequest
 from tests.factories import apply
 
 D = dt.date
-pytestmark = pytest.mark.usefixtures("today_is")
+pytestmark = [pytest.mark.every_engine, pytest.mark.usefixtures("today_is")]
+# every_engine: link scope in SQL and an upgrade step
 PURPOSE = "取水许可需报市水利局审批"
 
 

@@ -12,6 +12,8 @@ from sqlalchemy import event
 from app.extensions import db
 from tests.factories import bulk_cases
 
+pytestmark = pytest.mark.every_engine  # the list queries' SQL
+
 
 @contextmanager
 def counted():

@@ -32,7 +32,8 @@ from app.services import model_charts
 from tests.analysis_data import DLT, YJH, build_cases
 
 D = dt.date
-pytestmark = pytest.mark.usefixtures("today_is")  # 2026-11-27
+pytestmark = [pytest.mark.every_engine, pytest.mark.usefixtures("today_is")]  # 2026-11-27
+# every_engine: chart aggregates in each engine's SQL
 
 
 @contextmanager

@@ -22,6 +22,8 @@ from app.services.ledger import LedgerScope, region_scope_for, write_ledger
 from app.services.lights import light_book
 from tests.factories import ENTERPRISE, PROJECT, apply, catalog_ids
 
+pytestmark = pytest.mark.every_engine  # bulk recomputation and history over a month
+
 D = dt.date
 
 

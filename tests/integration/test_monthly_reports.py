@@ -17,6 +17,8 @@ from app.services import reports
 from app.services.ledger import LedgerScope, region_scope_for, write_ledger
 from tests.factories import bulk_cases
 
+pytestmark = pytest.mark.every_engine  # report figures aggregated in SQL
+
 NOV = dt.date(2026, 11, 1)
 
 

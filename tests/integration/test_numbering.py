@@ -19,7 +19,8 @@ from app.services.demo import _credit_code
 from tests.factories import ENTERPRISE, PROJECT, apply, catalog_ids
 from tests.integration.test_channels import form_values
 
-pytestmark = pytest.mark.usefixtures("today_is")
+pytestmark = [pytest.mark.every_engine, pytest.mark.usefixtures("today_is")]
+# every_engine: counter rows taken under each engine's row lock
 APPLICATIONS = 16
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import CatalogItem, Department, Region
+
+pytestmark = pytest.mark.every_engine  # an upgrade step and region-scoped SQL
 
 
 def test_an_admin_adds_a_development_zone_which_gets_departments_and_a_catalog(login, region):

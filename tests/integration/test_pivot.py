@@ -33,7 +33,8 @@ from app.services.pivot import build_pivot, dimension_labels
 from tests.analysis_data import DLT, YJH, build_cases
 
 TODAY = dt.date(2026, 11, 27)
-pytestmark = pytest.mark.usefixtures("today_is")
+pytestmark = [pytest.mark.every_engine, pytest.mark.usefixtures("today_is")]
+# every_engine: GROUP BY aggregates in each engine's SQL
 
 
 @pytest.fixture

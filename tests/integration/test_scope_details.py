@@ -27,6 +27,8 @@ from app.services.cases import PlanLine
 from app.services.coordination import ReviewPlan
 from tests.factories import apply
 
+pytestmark = pytest.mark.every_engine  # row scope in SQL
+
 D = dt.date
 WATER, LAND = "取水许可审批", "建设用地规划许可证核发"
 WATER_LINE, LAND_LINE = f"{WATER}: 2026-09-10", f"{LAND}: 2026-09-21"

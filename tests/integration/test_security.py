@@ -9,6 +9,8 @@ import pytest
 
 from tests.conftest import PASSWORD
 
+pytestmark = pytest.mark.every_engine  # lockout counters updated in SQL
+
 
 @pytest.fixture
 def csrf_client(second_app):

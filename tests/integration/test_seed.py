@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask_appbuilder import Model
 from sqlalchemy import func, select
 
@@ -9,6 +10,8 @@ from app.extensions import db
 from app.models import CatalogItem, Department, Region, Staff
 from app.services.roles import sync_roles
 from app.services.seeding import OTHER_ITEM_NAME, seed_reference
+
+pytestmark = pytest.mark.every_engine  # the seed and demo data on each engine
 
 
 def _counts() -> dict[str, int]:

@@ -23,6 +23,8 @@ from app.models.org import now
 from app.security.sessions import end_sessions
 from tests.conftest import PASSWORD, make_app
 
+pytestmark = pytest.mark.every_engine  # server-side sessions and token rows under each engine
+
 REDIS_URL = "redis://127.0.0.1:6379/1"  # this suite's own Redis database; nothing else uses it
 COOKIE = "session"
 NEW_PASSWORD = "Brand-New-Pass-77"

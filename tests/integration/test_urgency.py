@@ -16,6 +16,8 @@ from app.models import Case, CaseItem
 from app.services.urgency import case_deadline_sql, case_overdue_sql, item_deadline_sql, item_overdue_sql
 from tests.factories import bulk_cases
 
+pytestmark = pytest.mark.every_engine  # the desk's raw SQL
+
 D = dt.date
 DATES = [None, D(2026, 10, 1), D(2026, 10, 20), D(2026, 11, 5)]
 DAYS = [D(2026, 9, 30), D(2026, 10, 1), D(2026, 10, 2), D(2026, 10, 21), D(2026, 11, 6)]
