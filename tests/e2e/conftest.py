@@ -1,6 +1,6 @@
 """Browser tests: the app served on 127.0.0.1 by a real WSGI server, driven by Debian's Chromium.
 
-Each journey gets a fresh database seeded with the demo data, CSRF on as in production; screenshots of
+Each journey gets a fresh copy of a database seeded once with the demo data, CSRF on as in production; screenshots of
 key pages land in test-artifacts/screenshots/.
 """
 
@@ -52,9 +52,9 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
-@pytest.fixture
-def server() -> Iterator[str]:
-    """A freshly seeded app on a free port; yields its base URL."""
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo database migrated and seeded once; every journey starts from a copy of it."""
     from flask_migrate import upgrade
     from werkzeug.security import generate_password_hash
 
@@ -64,15 +64,9 @@ def server() -> Iterator[str]:
     from app.services.roles import sync_roles
     from app.services.seeding import seed_demo, seed_reference
 
-    folder = Path(tempfile.mkdtemp(prefix="e2e-"))
+    path = tmp_path_factory.mktemp("e2e-seed") / "demo.db"
     app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'e2e.db'}",
-            "SECRET_KEY": "e2e-secret",
-            "TODAY": "2026-11-27",
-            "EXPORT_DIR": str(folder / "exports"),
-            "RATELIMIT_ENABLED": False,
-        }
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "e2e-secret", "TODAY": "2026-11-27"}
     )
     with app.app_context():
         upgrade()
@@ -83,6 +77,27 @@ def server() -> Iterator[str]:
         demo_staff(hashed)
         seed_demo_cases()
         db.session.remove()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def server(demo_database: Path) -> Iterator[str]:
+    """A fresh copy of the seeded demo app on a free port; yields its base URL."""
+    from app import create_app
+    from app.extensions import db
+
+    folder = Path(tempfile.mkdtemp(prefix="e2e-"))
+    shutil.copyfile(demo_database, folder / "e2e.db")
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'e2e.db'}",
+            "SECRET_KEY": "e2e-secret",
+            "TODAY": "2026-11-27",
+            "EXPORT_DIR": str(folder / "exports"),
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     worker = threading.Thread(target=httpd.serve_forever, daemon=True)
     worker.start()
