@@ -153,6 +153,26 @@ def app(migrated_app: Flask) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def demo_data(app: Flask, password_hash: str) -> Flask:
+    """The app with the whole demo as `make run` shows it (staff, cases in every state, meetings): seeded the
+    first time on each database, then put back from its own snapshot."""
+    from app.services.demo import demo_staff, seed_demo_cases, seed_demo_coordination
+
+    snapshot = app.extensions.get("test_demo_snapshot")
+    if snapshot is None:
+        demo_staff(password_hash)
+        seed_demo_cases()
+        seed_demo_coordination()
+        db.session.commit()
+        db.session.remove()
+        app.extensions["test_demo_snapshot"] = Snapshot(db.engine)
+    else:
+        db.session.remove()
+        snapshot.restore()
+    return app
+
+
+@pytest.fixture
 def second_app(app: Flask, database_url: str) -> Iterator[Callable[..., Flask]]:
     """Another app on the same database with other settings (limits on, CSRF on…); its connections closed after."""
     made: list[Flask] = []

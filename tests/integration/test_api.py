@@ -467,12 +467,7 @@ def test_a_step_needing_a_note_and_a_malformed_body_are_refused(web, staff):
     assert done.status_code == 200 and done.get_json()["state"] == "supplement"
 
 
-def test_a_liaison_reports_their_departments_decision_carried_out(web, staff, password_hash):
-    from app.services.demo import demo_staff, seed_demo_cases, seed_demo_coordination
-
-    demo_staff(password_hash)
-    seed_demo_cases()
-    seed_demo_coordination()
+def test_a_liaison_reports_their_departments_decision_carried_out(demo_data, web, staff, password_hash):
     liaison = staff("dlt_liaison_water")
     theirs = db.session.scalars(
         select(Decision).where(Decision.department_id == liaison.department_id, Decision.state == "open")
@@ -664,13 +659,8 @@ def _urls(app: Flask, ids: dict[str, int]) -> list[tuple[str, str]]:
     return found
 
 
-def test_no_api_response_carries_a_password_hash_or_an_internal_field(web, staff, password_hash):
+def test_no_api_response_carries_a_password_hash_or_an_internal_field(demo_data, web, staff, password_hash):
     """Every API route of the URL map, as a visitor and as each role, with the demo's cases and decisions."""
-    from app.services.demo import demo_staff, seed_demo_cases, seed_demo_coordination
-
-    demo_staff(password_hash)
-    seed_demo_cases()
-    seed_demo_coordination()
     hashes = set(db.session.scalars(select(Staff.password))) | {password_hash}
     ids = {
         "case": db.session.scalar(select(Case.id).join(Region).where(Region.code == "150621").order_by(Case.id)),

@@ -49,12 +49,7 @@ MODELS = {"cases": Case, "items": CaseItem, "decisions": Decision}
 
 
 @pytest.fixture
-def web(app: Flask, database_url: str, password_hash: str) -> Iterator[Flask]:
-    from app.services.demo import demo_staff, seed_demo_cases, seed_demo_coordination
-
-    demo_staff(password_hash)
-    seed_demo_cases()
-    seed_demo_coordination()
+def web(demo_data: Flask, database_url: str) -> Iterator[Flask]:
     instance = make_app(database_url)
     yield instance
     with instance.app_context():

@@ -124,21 +124,11 @@ def _hostile_forms(client: FlaskClient, path: str, forms: list, username: str) -
     return sent
 
 
-@pytest.fixture
-def demo(app: Flask, password_hash: str) -> Flask:
-    from app.services.demo import demo_staff, seed_demo_cases, seed_demo_coordination
-
-    demo_staff(password_hash)
-    seed_demo_cases()
-    seed_demo_coordination()
-    return app
-
-
 @pytest.mark.parametrize("username", ROLES)
-def test_no_query_or_form_field_of_any_page_answers_a_hostile_value_with_a_server_error(demo, client, username):
+def test_no_query_or_form_field_of_any_page_answers_a_hostile_value_with_a_server_error(demo_data, client, username):
     _signed_in(client, username)
     pages = asked = 0
-    for path, query, forms in list(_crawl(demo, client)):
+    for path, query, forms in list(_crawl(demo_data, client)):
         pages += 1
         for value in HOSTILE:
             params = dict.fromkeys(query["names"] | {"page", "id", "region_id", "on", "from", "to"}, value)
@@ -181,7 +171,7 @@ def _bearer(client: FlaskClient, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token['access_token']}"}
 
 
-def test_no_json_body_of_any_api_route_answers_a_hostile_value_with_a_server_error(demo, client, staff):
+def test_no_json_body_of_any_api_route_answers_a_hostile_value_with_a_server_error(demo_data, client, staff):
     from sqlalchemy import select
 
     from app.extensions import db
