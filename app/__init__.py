@@ -33,9 +33,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _install_secret(Path(app.instance_path) / "secret_key")
 
-    from app import models  # noqa: F401  (registers every table on the metadata)
+    from app import (
+        api,
+        models,  # noqa: F401  (registers every table on the metadata)
+    )
+    from app.api.auth import TokenApi
     from app.security import headers, permission_cache, sessions, signin
     from app.views import guard_actions, register_context, register_public, register_views
+    from app.views.cases import job_ledger_scope
     from app.views.errors import register_error_pages
     from app.views.home import HomeView
     from app.views.org import StaffSecurityManager, password_policy
@@ -46,9 +51,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config.BASE_DIR / "migrations"), render_as_batch=True)
     with app.app_context():
+        StaffSecurityManager.security_api = TokenApi  # the API's token door, handed to the security manager here
         appbuilder = AppBuilder(security_manager_class=StaffSecurityManager, indexview=HomeView)
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+        api.register(appbuilder)  # the data API, beside the views
     sessions.init_sessions(app)  # server-side sessions that end (database, or Redis when REDIS_URL is set)
     static_assets.init_app(app)  # versioned, cached, compressed static files (its hook runs after the next)
     headers.init_headers(app)  # security headers and no-store on every response
@@ -60,7 +67,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     guard_actions(app)
     register_error_pages(app)
     cli.init_app(app)
-    tasks.init_app(app)  # background jobs on Huey: inline under TESTING, a worker otherwise
+    tasks.init_app(app, job_ledger_scope)  # background jobs on Huey: inline under TESTING, a worker otherwise
     if hops := app.config.get("TRUSTED_PROXIES"):  # behind nginx: the client's address and scheme, not the proxy's
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -76,3 +83,6 @@ def _install_secret(path: Path) -> str:
     path.write_text(key, encoding="utf-8")
     path.chmod(0o600)
     return key
+
+
+tasks.use_factory(create_app)  # a worker process builds its app with this factory

@@ -10,13 +10,11 @@ from werkzeug.security import generate_password_hash
 
 from app.services.deadlines import fill_step_dues
 from app.services.demo import demo_staff, seed_demo_cases, seed_demo_coordination, seed_demo_reports
+from app.services.demo_followup import seed_demo_leads, seed_demo_links, seed_demo_typical
 from app.services.demo_training import seed_demo_training
 from app.services.docs import roles_markdown, workflow_markdown
-from app.services.leads import seed_demo_leads
-from app.services.links import seed_demo_links
 from app.services.roles import sync_roles
 from app.services.seeding import demo_password, seed_demo, seed_reference
-from app.services.typical import seed_demo_typical
 
 
 @click.command("seed")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -42,10 +42,20 @@ def make_huey(settings: ModuleType | Any = config) -> Huey:
 huey = make_huey()
 _worker_app: Flask | None = None
 _worker_lock = threading.Lock()
+_factory: Callable[[], Flask] | None = None  # the app factory, handed over by `app` (tasks import no app module)
+LEDGER_SCOPE = "bangninban.ledger_scope"  # app.extensions key: rebuilds a job's rows, given by the app factory
 
 
-def init_app(app: Flask) -> None:
-    """Tests run tasks inline, in the request that queues them; everything else uses the queue."""
+def use_factory(factory: Callable[[], Flask]) -> None:
+    """The factory a worker process builds its app with (`app` calls this when it is imported)."""
+    global _factory
+    _factory = factory
+
+
+def init_app(app: Flask, ledger_scope: Callable[[ExportJob, Staff], Any]) -> None:
+    """Tests run tasks inline, in the request that queues them; everything else uses the queue. `ledger_scope`
+    rebuilds a background export's rows in the worker (the ledger views know their lists' filters)."""
+    app.extensions[LEDGER_SCOPE] = ledger_scope
     _follow(app)
 
 
@@ -62,9 +72,9 @@ def _app() -> Flask:
         return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
     with _worker_lock:
         if _worker_app is None:
-            from app import create_app
-
-            _worker_app = create_app()
+            if _factory is None:
+                raise RuntimeError("app.tasks has no app factory: import the app package first")
+            _worker_app = _factory()
         return _worker_app
 
 
@@ -83,10 +93,9 @@ def task_context() -> Iterator[Flask]:
 def run_export(job_id: int) -> None:
     """One try of a ledger export; a failed try with tries left comes back after LEDGER_JOB_RETRY_DELAY."""
     from app.services.exports import run_job
-    from app.views.cases import job_ledger_scope
 
     with task_context() as app:
-        again = run_job(job_id, job_ledger_scope)
+        again = run_job(job_id, app.extensions[LEDGER_SCOPE])
         delay = 0 if huey.immediate else app.config["LEDGER_JOB_RETRY_DELAY"]
     if again:
         raise RetryTask(delay=delay or None)

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from app.api.base import MESSAGES, client_locale, guard_bodies, json_error
 from app.domain.errors import N_
-from app.views.errors import API_ERRORS
+from app.texts import API_ERRORS
 
 
 def _in_callers_language(code: int) -> Response:

@@ -29,7 +29,7 @@ from app.domain.errors import N_, DomainError, Forbidden, NotFound, StaleRecord,
 from app.domain.json_guard import nesting_depth
 from app.services import cases as case_service
 from app.services import engine
-from app.views.base import error_text
+from app.texts import error_text
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Refusals that say "not in this state": the record is there, the move conflicts with where it stands.

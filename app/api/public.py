@@ -37,7 +37,7 @@ from app.security.limits import (
 )
 from app.services import channels as channel_service
 from app.services.catalog import public_record, published_catalog
-from app.views.base import error_text
+from app.texts import error_text
 
 NO_MATCH = (
     "No application matches this case number and phone number. Check both: the phone is the "

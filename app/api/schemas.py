@@ -13,7 +13,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 
 from app.domain.errors import N_
 from app.domain.workflow import ACTION_LABELS, CaseState, ItemState
-from app.views.base import full_name
+from app.texts import full_name
 
 MAX_PAGE_SIZE = 100
 # Ids and versions are INTEGER columns: 32 bits on PostgreSQL and MariaDB (PostgreSQL raises on a larger value).

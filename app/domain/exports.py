@@ -51,11 +51,6 @@ UNKNOWN_SOURCE = N_("The list this export was started from no longer exists.")
 OWNER_INACTIVE = N_("The user who started this export may no longer sign in.")
 
 
-def is_stalled(status: str, heartbeat_at: dt.datetime | None, now: dt.datetime, lease: dt.timedelta) -> bool:
-    """A waiting job nobody has shown to be working on for longer than the lease."""
-    return status in WAITING and (heartbeat_at is None or heartbeat_at < now - lease)
-
-
 def after_stall(tries: int, max_tries: int) -> JobStatus:
     """A stalled job is queued again while it has tries left; failed otherwise."""
     return JobStatus.QUEUED if tries < max_tries else JobStatus.FAILED

@@ -25,38 +25,20 @@ from typing import Any
 from app.domain.engine import Step, Transition, all_of
 from app.domain.enums import LabelledEnum, RoleName, register_labels
 from app.domain.errors import N_, DomainError, ValidationError
+from app.domain.originals import ORIGINAL_FORMS, OWED_STATES, MaterialForm, MaterialState, not_returned
+from app.domain.workflow import OPEN_CASE_VALUES
+
+__all__ = ["ORIGINAL_FORMS", "OWED_STATES", "MaterialForm", "MaterialState", "not_returned"]  # re-exported
 
 NAME_MAX = 200
 NOTES_MAX = 500
 COUNT_MAX = 99
 
 
-class MaterialForm(LabelledEnum):
-    """In which form the applicant hands a material in."""
-
-    ORIGINAL = "original"  # 原件
-    COPY = "copy"  # 复印件
-    BOTH = "original_and_copy"  # 原件及复印件
-
-
-class MaterialState(LabelledEnum):
-    PENDING = "pending"  # 待收取
-    RECEIVED = "received"  # 已收取
-    MISSING = "missing"  # 缺件
-    PROMISED = "promised"  # 容缺承诺
-    RETURNED = "returned"  # 已返还
-    NOT_NEEDED = "not_needed"  # 无需提交
-
-
 class Need(LabelledEnum):
     PROMISED_DATE = "promised_date"
     REASON = "reason"
 
-
-# Forms whose original the applicant hands over, and so gets back at the end (归档返还).
-ORIGINAL_FORMS = frozenset({MaterialForm.ORIGINAL.value, MaterialForm.BOTH.value})
-# States in which a material is still owed by the applicant.
-OWED_STATES = frozenset({MaterialState.PENDING.value, MaterialState.MISSING.value, MaterialState.PROMISED.value})
 
 # The Chinese names a catalog file uses (and the seed file), and the words they may be written with.
 FORM_CHINESE: dict[MaterialForm, str] = {
@@ -215,11 +197,6 @@ def parse_list(text: str | None) -> list[MaterialSpec]:
 # --- the case's checklist -----------------------------------------------------------------------------------
 
 
-def not_returned(rows: Iterable[Any]) -> list[str]:
-    """Names of originals received from the applicant and not yet given back (归档返还 outstanding)."""
-    return [r.name for r in rows if r.state == MaterialState.RECEIVED.value and r.form in ORIGINAL_FORMS]
-
-
 def promise_deadline(state: str, promised_on: dt.date | None) -> dt.date | None:
     """A 容缺 promise's deadline while it is open (the light of the app's one rule is taken from it)."""
     return promised_on if state == MaterialState.PROMISED.value else None
@@ -227,8 +204,6 @@ def promise_deadline(state: str, promised_on: dt.date | None) -> dt.date | None:
 
 def _case_open(row: Any, step: Step) -> DomainError | None:
     """A closed case's checklist is read-only (what was returned is history)."""
-    from app.domain.workflow import OPEN_CASE_VALUES
-
     if row.case_item.case.state in OPEN_CASE_VALUES:
         return None
     return ValidationError(N_("The case is closed; its materials checklist can no longer change."))

@@ -23,7 +23,7 @@ from app.domain.engine import (
 )
 from app.domain.enums import LabelledEnum, RoleName
 from app.domain.errors import N_, DomainError, ValidationError
-from app.domain.materials import not_returned
+from app.domain.originals import not_returned
 
 
 class CaseState(LabelledEnum):

@@ -296,17 +296,11 @@ class SessionSecurityMixin:
     """For StaffSecurityManager: the token door, POST sign-out, and every event that must end a user's sessions."""
 
     authdbview = AuthDBView
-
-    @property
-    def security_api(self) -> Any:
-        """The data API's sign-in (/api/v1/security/login, /refresh, /logout) in place of FAB's SecurityApi.
-
-        FAB registers its security API whatever FAB_ADD_SECURITY_API says; FAB's handed out tokens outside the
-        lockout and the rate limit. Ours goes through `check_sign_in` and `sign_in_limit`.
-        """
-        from app.api.auth import TokenApi
-
-        return TokenApi
+    # The data API's sign-in (/api/v1/security/login, /refresh, /logout) in place of FAB's SecurityApi, set by the
+    # app factory (the API imports this module, not the reverse). FAB registers its security API whatever
+    # FAB_ADD_SECURITY_API says; FAB's handed out tokens outside the lockout and the rate limit. Ours goes through
+    # `check_sign_in` and `sign_in_limit`.
+    security_api: Any = None
 
     @property
     def is_auth_limited(self) -> bool:

@@ -388,14 +388,9 @@ def aggregate(level: Level, ids: list[int], p: Period) -> dict[int, Figures]:
         months = report_months(p.date_from, p.date_to, today(), DEADLINE_DAY)
         for key in ids:
             raw[key].update(reports_due=len(months), reports_on_time=0)
-        if months:
-            for key, month, first in db.session.execute(
-                select(MonthlyReport.region_id, MonthlyReport.month, func.min(MonthlyReport.submitted_at))
-                .where(MonthlyReport.region_id.in_(ids), MonthlyReport.month.in_(months))
-                .group_by(MonthlyReport.region_id, MonthlyReport.month)
-            ):
-                if status_of(first, month) == "on_time":
-                    raw[key]["reports_on_time"] += 1
+        for (key, month), first in first_submissions(ids, months).items():
+            if status_of(first, month) == "on_time":
+                raw[key]["reports_on_time"] += 1
 
     staff_key = Staff.region_id if banner else Staff.department_id
     for key, hours in db.session.execute(
@@ -514,6 +509,19 @@ def unit_rows(
     return result, indicator_rows(key, level, [unit], period, translate, ROWS_LIMIT), period
 
 
+def first_submissions(region_ids: list[int], months: list[dt.date]) -> dict[tuple[int, dt.date], dt.datetime]:
+    """When each (banner, month) report was first sent: the figure the on-time rule judges, read once for both the
+    scores and the report rows."""
+    if not region_ids or not months:
+        return {}
+    query = (
+        select(MonthlyReport.region_id, MonthlyReport.month, func.min(MonthlyReport.submitted_at))
+        .where(MonthlyReport.region_id.in_(region_ids), MonthlyReport.month.in_(months))
+        .group_by(MonthlyReport.region_id, MonthlyReport.month)
+    )
+    return {(region_id, month): first for region_id, month, first in db.session.execute(query)}
+
+
 def report_rows(unit_list: list[Unit], p: Period, translate: Translate) -> RowSet:
     """Every (banner, month due) of the period with its first submission and status, missing ones included."""
     result = RowSet("monthly_reports", ROW_SHEETS["monthly_reports"])
@@ -521,14 +529,7 @@ def report_rows(unit_list: list[Unit], p: Period, translate: Translate) -> RowSe
     ids = [u.id for u in unit_list]
     if not months or not ids:
         return result
-    first = dict(
-        ((region_id, month), submitted)
-        for region_id, month, submitted in db.session.execute(
-            select(MonthlyReport.region_id, MonthlyReport.month, func.min(MonthlyReport.submitted_at))
-            .where(MonthlyReport.region_id.in_(ids), MonthlyReport.month.in_(months))
-            .group_by(MonthlyReport.region_id, MonthlyReport.month)
-        )
-    )
+    first = first_submissions(ids, months)
     for unit in unit_list:
         for month in months:
             submitted = first.get((unit.id, month))

@@ -11,29 +11,16 @@ from sqlalchemy import select
 
 from app.domain.enums import DayKind, from_chinese
 from app.domain.errors import N_, FileRejected, Problem, ValidationError
-from app.domain.workdays import BUILTIN_YEARS, WorkCalendar, sparse_schedule, usual_days_off
+from app.domain.workdays import BUILTIN_YEARS, sparse_schedule, usual_days_off
 from app.extensions import db
 from app.models import CalendarDay, CalendarYear, Staff
 from app.models.org import now
+from app.services.deadlines import recalculate
 from app.services.tabular import Table
 from app.services.uow import transaction
+from app.services.work_calendar import add_working_days, work_calendar, working_days_between
 
-
-def work_calendar() -> WorkCalendar:
-    """The calendar as entered now; load once and reuse for many computations."""
-    overrides = {d.day: d.kind == DayKind.WORKDAY.value for d in db.session.scalars(select(CalendarDay))}
-    years = frozenset(db.session.scalars(select(CalendarYear.year)))
-    return WorkCalendar(overrides=overrides, entered_years=years)
-
-
-def add_working_days(start: dt.date, days: int) -> dt.date:
-    """N statutory working days after `start`; raises UnknownCalendarYear for a year nobody entered."""
-    return work_calendar().add_working_days(start, days)
-
-
-def working_days_between(start: dt.date, end: dt.date) -> int:
-    """Statutory working days in (start, end]."""
-    return work_calendar().working_days_between(start, end)
+__all__ = ["add_working_days", "work_calendar", "working_days_between"]  # the calendar's readers, re-exported
 
 
 @dataclass(frozen=True)
@@ -105,8 +92,6 @@ def confirm_year(year: int, source: str, actor: Staff) -> CalendarYear:
 
 def _recalculate(first: dt.date, last: dt.date, actor: Staff) -> None:
     # Every stored date and count whose span touches the changed days follows, in the same transaction.
-    from app.services.deadlines import recalculate
-
     recalculate(first, last, actor)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import and_, func, select
 from sqlalchemy import case as sql_case
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from app.domain import visibility
 from app.domain.codes import validate_credit_code, validate_project_code
@@ -56,12 +56,13 @@ from app.models import (
     Staff,
 )
 from app.services import counters, engine, leads
+from app.services.case_loading import case_for, load_case, load_item
 from app.services.clock import today
 from app.services.deadlines import Deadlines
 from app.services.engine import check_date, check_version, committing, record_event, touch
 from app.services.entries import ReadEvent, masked_events
 from app.services.lights import LightBook, light_book
-from app.services.scope import role_names, sees_full_phones, visible_region_ids
+from app.services.scope import is_liaison_only, role_names, sees_full_phones, visible_region_ids
 from app.services.uow import transaction
 from app.services.urgency import agent_desk_sql, item_deadline_sql, open_item_summaries
 
@@ -75,35 +76,6 @@ class InvalidItemTransition(ValidationError):
 
 
 # --- access ----------------------------------------------------------------------------------------------
-
-
-def _load_case(case_id: int, actor: Staff, options: tuple[Any, ...] = ()) -> Case:
-    case = db.session.get(Case, case_id, options=options)
-    if case is None or case.region_id not in visible_region_ids(actor):
-        raise NotFound()
-    return case
-
-
-def _load_item(item_id: int, actor: Staff) -> CaseItem:
-    item = db.session.get(CaseItem, item_id)
-    if item is None or item.case.region_id not in visible_region_ids(actor):
-        raise NotFound()
-    if _is_liaison_only(actor) and item.department_id != actor.department_id:
-        raise NotFound()  # a liaison sees their own department's items only
-    return item
-
-
-def _is_liaison_only(actor: Staff) -> bool:
-    return role_names(actor) == {RoleName.LIAISON.value}
-
-
-def can_open_case(case: Case, actor: Staff) -> bool:
-    """Whether the actor may see the case page (liaisons: only if an item of theirs is in it)."""
-    if case.region_id not in visible_region_ids(actor):
-        return False
-    if _is_liaison_only(actor):
-        return any(item.department_id == actor.department_id for item in case.items)
-    return True
 
 
 def _case_event(case: Case, actor: Staff | None, action: str, *, item: CaseItem | None = None, **fields: Any) -> None:
@@ -355,7 +327,7 @@ def _project_for(region_id: int, company: Enterprise, values: dict[str, Any], ac
 def project_cases(project_id: int, actor: Staff) -> list[Case]:
     """Every case of a project in the actor's scope, newest first (a liaison's: those with an item of theirs)."""
     query = select(Case).where(Case.project_id == project_id, Case.region_id.in_(visible_region_ids(actor)))
-    if _is_liaison_only(actor):
+    if is_liaison_only(actor):
         theirs = select(CaseItem.id).where(CaseItem.case_id == Case.id, CaseItem.department_id == actor.department_id)
         query = query.where(theirs.exists())
     return list(db.session.scalars(query.order_by(Case.applied_on.desc(), Case.id.desc())))
@@ -437,7 +409,7 @@ def choose_items(
     expected_version: int | None = None,
 ) -> list[CaseItem]:
     """Add items to an open case (new ones start as planned); removing goes through `withdraw`."""
-    case = _load_case(case_id, actor)
+    case = load_case(case_id, actor)
     check_version(case, expected_version)
     if RoleName.AGENT.value not in role_names(actor):
         raise Forbidden()
@@ -450,7 +422,7 @@ def choose_items(
 
 def assign_agent(case_id: int, agent_id: int, actor: Staff, expected_version: int | None = None) -> Case:
     """Name the agent who runs the case (an agent of the case's region)."""
-    case = _load_case(case_id, actor)
+    case = load_case(case_id, actor)
     check_version(case, expected_version)
     if not role_names(actor) & {RoleName.AGENT.value, RoleName.SUPERVISOR.value}:
         raise Forbidden()
@@ -481,7 +453,7 @@ def plan_schedule(
     on: dt.date | None = None,
 ) -> Case:
     """The service plan: order of the items and their planned filing dates; items of a stage run in parallel."""
-    case = _load_case(case_id, actor)
+    case = load_case(case_id, actor)
     check_version(case, expected_version)
     if RoleName.AGENT.value not in role_names(actor):
         raise Forbidden()
@@ -535,7 +507,7 @@ engine.register(
     engine.Machine(
         subject="case",
         table=CASE_TRANSITIONS,
-        load=_load_case,
+        load=load_case,
         need_checks=NEED_CHECKS,
         invalid=_case_invalid,
         earliest=lambda case: case.applied_on,
@@ -549,7 +521,7 @@ engine.register(
     engine.Machine(
         subject="item",
         table=ITEM_TRANSITIONS,
-        load=_load_item,
+        load=load_item,
         need_checks=NEED_CHECKS,
         invalid=_item_invalid,
         earliest=_item_earliest,
@@ -661,7 +633,7 @@ def timeline(case_id: int, actor: Staff) -> list[Any]:
         .order_by(CaseEvent.at, CaseEvent.id)
     )
     events = list(db.session.scalars(query))
-    if _is_liaison_only(actor):
+    if is_liaison_only(actor):
         events = _liaison_timeline(case, events, actor)
     return masked_events(events, actor)
 
@@ -694,7 +666,7 @@ def note_for(case: Case, actor: Staff, note: str | None) -> str:
     """A case-level text (a close reason, an evaluation's comments, an item's note) as the actor may read it: phones
     in it under the fields' rule (whole only for agents of the case's own region)."""
     text = private_text(case, actor, note)
-    if not text or not _is_liaison_only(actor):
+    if not text or not is_liaison_only(actor):
         return text
     own = [i.name for i in case.items if i.department_id == actor.department_id]
     others = [i.name for i in case.items if i.department_id != actor.department_id]
@@ -718,23 +690,6 @@ def region_agents(region_id: int) -> list[Staff]:
     return list(db.session.scalars(query.order_by(Staff.id)))
 
 
-_CASE_PAGE = (
-    joinedload(Case.region),
-    joinedload(Case.agent),
-    joinedload(Case.evaluation),
-    joinedload(Case.project).joinedload(Project.enterprise),
-    selectinload(Case.items).selectinload(CaseItem.department),
-)
-
-
-def case_for(case_id: int, actor: Staff) -> Case:
-    """The case for its page: with what the page shows of it (three queries, not one per item or panel)."""
-    case = _load_case(case_id, actor, _CASE_PAGE)
-    if not can_open_case(case, actor):
-        raise NotFound()
-    return case
-
-
 @dataclass
 class CaseAccess:
     """What the actor may do on a case page: the steps offered are exactly the steps the services accept."""
@@ -752,7 +707,7 @@ def case_access(case: Case, actor: Staff) -> CaseAccess:
     is_open = case.state in OPEN_CASE_VALUES
     works = case.state in ITEM_WORK_CASE_VALUES
     plans = case.state in PLAN_CASE_VALUES
-    items = [i for i in case.items if not _is_liaison_only(actor) or i.department_id == actor.department_id]
+    items = [i for i in case.items if not is_liaison_only(actor) or i.department_id == actor.department_id]
     return CaseAccess(
         case_actions=actions_for(CASE_TRANSITIONS, case.state, roles),
         item_actions={

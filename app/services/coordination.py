@@ -52,16 +52,12 @@ from app.services.clock import today
 from app.services.deadlines import Deadlines
 from app.services.engine import check_date, check_version, committing, record_event, touch
 from app.services.ledger import LedgerStats, SheetWriter, cell_formats
-from app.services.scope import role_names, visible_region_ids
+from app.services.scope import is_liaison_only, role_names, visible_region_ids
 from app.services.uow import transaction
 
 
 def _invalid(enum: Any) -> Any:
     return lambda action, state: engine.InvalidMove(action=ACTION_LABELS.get(action, action), state=enum(state).label)
-
-
-def _is_liaison_only(actor: Staff) -> bool:
-    return role_names(actor) == {RoleName.LIAISON.value}
 
 
 def _convener(actor: Staff) -> None:
@@ -77,7 +73,7 @@ def load_review(review_id: int, actor: Staff) -> JointReview:
     review = db.session.get(JointReview, review_id)
     if review is None or review.region_id not in visible_region_ids(actor):
         raise NotFound()
-    if _is_liaison_only(actor) and actor.department_id not in {p.department_id for p in review.participants}:
+    if is_liaison_only(actor) and actor.department_id not in {p.department_id for p in review.participants}:
         raise NotFound()  # a liaison sees the meetings their department took part in
     return review
 
@@ -127,14 +123,14 @@ def load_decision(decision_id: int, actor: Staff) -> Decision:
     decision = db.session.get(Decision, decision_id)
     if decision is None or decision.review.region_id not in visible_region_ids(actor):
         raise NotFound()
-    if _is_liaison_only(actor) and decision.department_id != actor.department_id:
+    if is_liaison_only(actor) and decision.department_id != actor.department_id:
         raise NotFound()
     return decision
 
 
 def load_escalation(escalation_id: int, actor: Staff) -> Escalation:
     escalation = db.session.get(Escalation, escalation_id)
-    if escalation is None or escalation.region_id not in visible_region_ids(actor) or _is_liaison_only(actor):
+    if escalation is None or escalation.region_id not in visible_region_ids(actor) or is_liaison_only(actor):
         raise NotFound()
     return escalation
 
@@ -458,7 +454,7 @@ def department_decisions(actor: Staff) -> list[Decision]:
 
 def decision_actions(decision: Decision, actor: Staff) -> list[Any]:
     roles = role_names(actor)
-    if _is_liaison_only(actor) and decision.department_id != actor.department_id:
+    if is_liaison_only(actor) and decision.department_id != actor.department_id:
         return []
     return actions_for(DECISION_TRANSITIONS, decision.state, roles)
 
@@ -478,7 +474,7 @@ def escalate(
     case_id: int, actor: Staff, reason: str, tried: str = "", item_id: int | None = None, on: dt.date | None = None
 ) -> Escalation:
     """An agent sends a stuck case or item up to the next joint review of the case's level."""
-    from app.services.cases import case_for
+    from app.services.case_loading import case_for
 
     if RoleName.AGENT.value not in role_names(actor):
         raise Forbidden()
@@ -557,13 +553,13 @@ def for_case(case: Case, actor: Staff) -> CaseCoordination:
         )
     )
     decisions = list(db.session.scalars(select(Decision).where(Decision.case_id == case.id).order_by(Decision.id)))
-    if _is_liaison_only(actor):
+    if is_liaison_only(actor):
         # Like load_review: a liaison sees the meetings their department took part in.
         reviews = [r for r in reviews if actor.department_id in {p.department_id for p in r.participants}]
         decisions = [d for d in decisions if d.department_id == actor.department_id]
     escalations = (
         []
-        if _is_liaison_only(actor)
+        if is_liaison_only(actor)
         else list(db.session.scalars(select(Escalation).where(Escalation.case_id == case.id).order_by(Escalation.id)))
     )
     return CaseCoordination(reviews, decisions, escalations)

@@ -40,7 +40,7 @@ from app.models import (
 )
 from app.services import coverage, reports, search
 from app.services.clock import today
-from app.services.scope import role_names, visible_region_ids
+from app.services.scope import is_liaison_only, role_names, visible_region_ids
 from app.services.seeding import SERVICE_LEVELS
 from app.services.urgency import agent_desk_sql, case_deadline_sql, decision_overdue_sql, item_deadline_sql
 
@@ -83,7 +83,7 @@ class Scope:
 def scope_of(actor: Staff, region_ids: Iterable[int] | None = None) -> Scope:
     """The actor's scope (regions as `services.scope` says; pass them when already read in this request)."""
     regions = tuple(visible_region_ids(actor) if region_ids is None else region_ids)
-    return Scope(actor.id, regions, role_names(actor) == {RoleName.LIAISON.value}, actor.department_id)
+    return Scope(actor.id, regions, is_liaison_only(actor), actor.department_id)
 
 
 def _department_in(column: Any, scope: Scope) -> ColumnElement[bool]:

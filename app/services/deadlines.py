@@ -21,11 +21,11 @@ from app.domain.workflow import OPEN_CASE_VALUES, CaseState, ItemState
 from app.extensions import db
 from app.models import Case, CaseItem, Decision, Evaluation, ItemPause, JointReview, Staff, StepLimit
 from app.models.org import now
-from app.services.calendar import work_calendar
 from app.services.clock import today
 from app.services.engine import record_event
 from app.services.scope import is_admin
 from app.services.uow import transaction
+from app.services.work_calendar import work_calendar
 
 
 def step_limits() -> dict[str, int]:

@@ -19,9 +19,9 @@ from app.domain.errors import DomainError
 from app.extensions import db
 from app.models import Case, CatalogItem, Department, JointReview, Region, Staff
 from app.services import cases, catalog, materials
-from app.services.calendar import work_calendar
 from app.services.cases import PlanLine
 from app.services.clock import today
+from app.services.work_calendar import work_calendar
 
 DEMO_REGIONS = {"150600": "city", "150621": "dlt", "150627": "yjhl", "150602": "ds"}
 LIAISON_KINDS = {"water": "水利部门", "land": "自然资源部门", "housing": "住建部门", "dev": "发改部门"}

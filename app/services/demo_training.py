@@ -17,9 +17,9 @@ from app.extensions import db
 from app.models import Region, Staff
 from app.models.coordination import TrainingPlan
 from app.services import training
-from app.services.calendar import work_calendar
 from app.services.clock import today
 from app.services.demo import DEMO_REGIONS
+from app.services.work_calendar import work_calendar
 
 PLANS = [
     (

@@ -38,7 +38,7 @@ from app.services.clock import today
 from app.services.engine import check_date, check_version, committing, record_event, touch
 from app.services.entries import masked_events
 from app.services.lights import LightBook
-from app.services.scope import role_names, visible_region_ids
+from app.services.scope import is_liaison_only, role_names, visible_region_ids
 from app.services.uow import transaction
 
 
@@ -87,8 +87,7 @@ def can_follow(actor: Staff) -> bool:
 def load_lead(lead_id: int, actor: Staff) -> Lead:
     """The lead in the actor's regions (liaisons see none), or NotFound."""
     lead = db.session.get(Lead, lead_id)
-    roles = role_names(actor)
-    if lead is None or lead.region_id not in visible_region_ids(actor) or roles == {RoleName.LIAISON.value}:
+    if lead is None or lead.region_id not in visible_region_ids(actor) or is_liaison_only(actor):
         raise NotFound()
     return lead
 
@@ -418,14 +417,9 @@ def convertible_lead(lead_id: int, actor: Staff, region_id: int | None = None, o
 
 def mark_converted(lead: Lead, case: Case, actor: Staff) -> None:
     """Inside the case service's transaction: the lead moves to converted and both timelines say so."""
-    machine = engine.MACHINES["lead"]
-    row = engine.transition_for(machine, lead, "convert", actor)
     step = Step(case.applied_on, case.number, {"case_id": case.id}, actor.id)
-    problem = engine.refusal(row, lead, step, machine.need_checks)
-    if problem is not None:
-        raise problem
     try:
-        engine.apply(machine, lead, row, step, actor)
+        engine.take("lead", lead, "convert", actor, step)
     except StaleDataError:
         raise LeadChangedMeanwhile() from None  # the case service's transaction rolls the application back
     record_event("case", case.id, "from_lead", actor, case_id=case.id, on_date=case.applied_on, note=lead.project_name)
@@ -470,7 +464,7 @@ class FromLead:
 
 def for_case(case: Case, actor: Staff) -> FromLead | None:
     """The lead a case was converted from, for the case page (liaisons are not shown leads)."""
-    if role_names(actor) == {RoleName.LIAISON.value}:
+    if is_liaison_only(actor):
         return None
     lead = db.session.scalar(select(Lead).where(Lead.case_id == case.id))
     if lead is None:
@@ -493,100 +487,3 @@ def timeline(lead: Lead, actor: Staff) -> list[Any]:
         .order_by(CaseEvent.at, CaseEvent.id)
     )
     return masked_events(db.session.scalars(query), actor)
-
-
-# --- demo ---------------------------------------------------------------------------------------------------
-
-
-DEMO_LEADS = [
-    # (source, detail, enterprise, project, 万元, items, story)
-    ("development", "旗发改委重点项目储备库", "鄂尔多斯储能科技有限公司", "新型储能电站项目", "45000", 0, "overdue"),
-    (
-        "promotion_event",
-        "2026年鄂尔多斯市招商引资推介会",
-        "内蒙古碳谷新材料有限公司",
-        "碳纤维复合材料产业园",
-        "88000",
-        1,
-        "event",
-    ),
-    ("commerce", "市商务局外资项目推送", "鄂尔多斯光合生物科技有限公司", "生物制造示范工厂", "21000", 2, "converted"),
-    ("finance", "专项债券项目对接", "蒙西冷链物流有限公司", "农畜产品冷链物流中心", "9600", 2, "abandoned"),
-]
-
-
-def seed_demo_leads() -> int:
-    """Demo leads in every state: tracked with an overdue task, from a promotion event, converted into a demo
-    case, abandoned with its reason. A region that has leads is left alone; returns how many were made."""
-    from app.services import demo
-
-    made = 0
-    t = today()
-    for index, code in enumerate(demo.DEMO_REGIONS):
-        region = db.session.scalar(select(Region).where(Region.code == code))
-        if region is None or db.session.scalar(select(Lead.id).where(Lead.region_id == region.id).limit(1)):
-            continue
-        agents = region_agents(region.id)
-        if not agents:
-            continue
-        agent = agents[0]
-        catalog = {c.name: c.id for c in region_catalog(region.id)}
-        departments = {d.kind: d for d in region_departments(region.id)}
-        earliest_case = db.session.scalars(
-            select(Case).where(Case.region_id == region.id, Case.state == "submitted").order_by(Case.id)
-        ).first()
-        for n, (source, detail, enterprise, project, amount, items, story) in enumerate(DEMO_LEADS):
-            if story == "converted" and earliest_case is None:
-                continue
-            found = (
-                earliest_case.applied_on - dt.timedelta(days=20) if story == "converted" else t - dt.timedelta(days=40)
-            )
-            values = {
-                "source": source,
-                "source_detail": detail,
-                "enterprise_name": enterprise,
-                "credit_code": demo._credit_code(code, 900 + n),
-                "contact_person": demo.PERSON_NAMES[(index * 4 + n) % len(demo.PERSON_NAMES)],
-                "contact_phone": f"1390477{index:02d}{n:02d}",
-                "project_name": project,
-                "project_address": f"{region.name}工业园区",
-                "expected_investment": amount,
-                "expected_landing_on": (t + dt.timedelta(days=60 + 30 * n)).isoformat(),
-                "found_on": found.isoformat(),
-                "owner_id": str(agent.id),
-                "description": "示范数据：项目有意向落地，需提前介入指导办理前期手续。",
-            }
-            ids = [catalog[name] for name in demo.ITEM_SETS[items] if name in catalog]
-            lead = create_lead(region.id, values, ids, agent)
-            water, land = departments.get("水利部门"), departments.get("自然资源部门")
-            if story in ("overdue", "event"):
-                add_task(
-                    lead.id,
-                    "组织编制取水论证报告",
-                    agent,
-                    department_id=water.id if water else None,
-                    owner="" if water else "企业负责人",
-                    due_on=t - dt.timedelta(days=7) if story == "overdue" else t + dt.timedelta(days=20),
-                )
-                done = add_task(
-                    lead.id,
-                    "对接用地预审前期条件",
-                    agent,
-                    department_id=land.id if land else None,
-                    owner="项目单位联系人",
-                    due_on=t - dt.timedelta(days=10),
-                )
-                close_task(done.id, agent, demo._workday(t - dt.timedelta(days=12)))
-                add_task(lead.id, "准备项目备案材料", agent, owner="企业负责人", due_on=t + dt.timedelta(days=30))
-                if story == "event":
-                    wrong = add_task(lead.id, "重复录入：取水论证", agent, owner="企业负责人")
-                    close_task(wrong.id, agent, not_needed=True, note="与第一项重复")
-            elif story == "converted":
-                with transaction():
-                    mark_converted(lead, earliest_case, agent)
-            elif story == "abandoned":
-                move_lead(
-                    lead.id, "abandon", agent, demo._workday(t - dt.timedelta(days=5)), note="企业决定转投其他地区"
-                )
-            made += 1
-    return made

@@ -48,10 +48,10 @@ from app.domain.workflow import (
 )
 from app.extensions import db
 from app.models import Case, CaseItem, Department, Evaluation, Region, Staff
-from app.services.calendar import work_calendar
 from app.services.clock import today
 from app.services.lights import LightBook
 from app.services.urgency import overdue_counts
+from app.services.work_calendar import work_calendar
 
 EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()
 FETCH_CHUNK = 2000

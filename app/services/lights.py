@@ -13,9 +13,9 @@ from app.domain.urgency import case_deadline, item_deadline, overdue_when_paused
 from app.domain.workdays import WorkCalendar, yellow_boundary
 from app.domain.workflow import OPEN_CASE_VALUES, PAUSED_ITEM_VALUES
 from app.models import Case, CaseItem
-from app.services.calendar import work_calendar
 from app.services.clock import today
 from app.services.urgency import open_item_summaries
+from app.services.work_calendar import work_calendar
 
 
 class LightBook:

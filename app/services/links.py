@@ -240,7 +240,7 @@ def request_link(case_id: int, request: LinkRequest, actor: Staff) -> CaseLink:
     A request to a region of this system waits for that region's answer; nothing of the other side is read
     until it is accepted. An outside party (the autonomous region) is recorded at once: there is nothing to read.
     """
-    from app.services.cases import case_for
+    from app.services.case_loading import case_for
 
     if not _is_agent(actor):
         raise Forbidden()
@@ -625,94 +625,3 @@ def readable_case_ids(actor: Staff) -> set[int]:
         )
     )
     return {i for pair in rows for i in pair if i is not None}
-
-
-# --- demo -------------------------------------------------------------------------------------------------
-
-
-DEMO_PURPOSE_UP = "取水许可需报市水利局审批（市级权限），请市政务服务中心代办对接"
-DEMO_PURPOSE_WAITING = "项目涉及市级林草行政许可，请市政务服务中心协同办理"
-DEMO_PARTY = "内蒙古自治区政务服务与数据管理局"
-DEMO_PURPOSE_EXTERNAL = "建设项目用地预审需报自治区自然资源厅审查"
-
-
-def seed_demo_links() -> int:
-    """Demo links between city and banner cases; returns how many were made."""
-    city = db.session.scalar(select(Region).where(Region.code == "150600"))
-    banner = db.session.scalar(select(Region).where(Region.code == "150621"))
-    if city is None or banner is None:
-        return 0
-    made = 0
-    open_states = sorted(OPEN_CASE_VALUES)
-
-    def first_open(region: Region, *, skip: set[int]) -> Case | None:
-        return db.session.scalars(
-            select(Case)
-            .where(Case.region_id == region.id, Case.state.in_(open_states), Case.id.not_in(skip or {0}))
-            .order_by(Case.id)
-        ).first()
-
-    def agent_of(region: Region) -> Staff | None:
-        for person in db.session.scalars(
-            select(Staff).where(Staff.region_id == region.id, Staff.active).order_by(Staff.id)
-        ):
-            if _is_agent(person):
-                return person
-        return None
-
-    linked = set(db.session.scalars(select(CaseLink.case_id)))
-    already_up = db.session.scalar(
-        select(CaseLink.id)
-        .join(Case, Case.id == CaseLink.case_id)
-        .where(Case.region_id == banner.id, CaseLink.target_region_id.is_not(None))
-    )
-    dlt_agent = agent_of(banner)
-    if dlt_agent is None:
-        return 0
-    if already_up is None:
-        lower, upper = first_open(banner, skip=linked), first_open(city, skip=linked)
-        city_agent = agent_of(city)
-        if lower is not None and upper is not None and city_agent is not None:
-            on = max(lower.applied_on, upper.applied_on)
-            link = request_link(
-                lower.id,
-                LinkRequest(
-                    DEMO_PURPOSE_UP,
-                    region_id=city.id,
-                    project_reference=upper.project_code or upper.project_name,
-                    on=on,
-                ),
-                dlt_agent,
-            )
-            accept_link(link.id, upper.id, city_agent, on)
-            linked |= {lower.id}
-            made += 1
-            # A second request still waiting for the city's answer, for the requests page.
-            waiting = first_open(banner, skip=linked)
-            if waiting is not None:
-                request_link(
-                    waiting.id,
-                    LinkRequest(DEMO_PURPOSE_WAITING, region_id=city.id, project_reference=waiting.project_name),
-                    dlt_agent,
-                )
-                linked |= {waiting.id}
-                made += 1
-    already_out = db.session.scalar(select(CaseLink.id).where(CaseLink.external_party == DEMO_PARTY))
-    if already_out is None:
-        case = first_open(banner, skip=linked)
-        if case is not None:
-            link = request_link(
-                case.id,
-                LinkRequest(
-                    DEMO_PURPOSE_EXTERNAL,
-                    external_party=DEMO_PARTY,
-                    external_reference="蒙政数函〔2026〕118号",
-                    external_state="已受理，待自治区自然资源厅出具审查意见",
-                    direction=Direction.UPPER.value,
-                    on=case.applied_on,
-                ),
-                dlt_agent,
-            )
-            record_external_state(link.id, "审查中：已组织专家现场踏勘", dlt_agent, today())
-            made += 1
-    return made

@@ -46,11 +46,11 @@ from app.domain.workflow import OPEN_CASE_VALUES, OPEN_ITEM_VALUES, ItemState
 from app.extensions import db
 from app.models import Case, CaseItem, CaseMaterial, CatalogMaterial, Staff
 from app.services import engine
-from app.services.cases import case_for
+from app.services.case_loading import case_for
 from app.services.clock import today
 from app.services.engine import committing, record_event, touch
 from app.services.lights import LightBook, light_book
-from app.services.scope import role_names, visible_region_ids
+from app.services.scope import is_liaison_only, role_names, visible_region_ids
 
 SUBJECT = "material"
 
@@ -58,14 +58,10 @@ SUBJECT = "material"
 # --- scope -----------------------------------------------------------------------------------------------
 
 
-def _liaison_only(actor: Staff) -> bool:
-    return role_names(actor) == {RoleName.LIAISON.value}
-
-
 def _in_scope(item: CaseItem, actor: Staff) -> bool:
     if item.case.region_id not in visible_region_ids(actor):
         return False
-    return not _liaison_only(actor) or item.department_id == actor.department_id
+    return not is_liaison_only(actor) or item.department_id == actor.department_id
 
 
 def _load_material(material_id: int, actor: Staff) -> CaseMaterial:
@@ -277,7 +273,7 @@ def return_all(case_id: int, actor: Staff, on: dt.date | None = None, note: str 
 
 
 def _visible_items(case: Case, actor: Staff) -> list[CaseItem]:
-    return [i for i in case.items if not _liaison_only(actor) or i.department_id == actor.department_id]
+    return [i for i in case.items if not is_liaison_only(actor) or i.department_id == actor.department_id]
 
 
 @dataclass

@@ -71,13 +71,3 @@ def check_placement(region: Region | None, department: Department | None) -> Non
             department_region=department.region.name,
             region=region.name if region is not None else "—",
         )
-
-
-def misplaced_logins() -> list[Staff]:
-    """Logins whose department lies in another region than theirs (saved before the check existed)."""
-    query = (
-        select(Staff)
-        .join(Department, Department.id == Staff.department_id)
-        .where(Department.region_id != Staff.region_id)
-    )
-    return list(db.session.scalars(query.order_by(Staff.username)))

@@ -1,6 +1,6 @@
 """The printable papers of a case: what each one says, gathered from the case, and its PDF.
 
-`sheet(case_id, key, actor)` loads the case exactly as its page does (`cases.case_for`: region scope, a liaison
+`sheet(case_id, key, actor)` loads the case exactly as its page does (`case_loading.case_for`: region scope, a liaison
 only with an item of their department), checks that the paper fits the case's state (`app.domain.paper`) and
 returns everything the paper prints: the applicant and project as submitted, the items (ticked against the
 region's catalog on the application and the authorisation), the agent and the service centre, the dates, the
@@ -32,6 +32,7 @@ from app.domain.workflow import CaseState, ItemState
 from app.extensions import db
 from app.models import Case, CaseItem, CatalogItem, Department, Evaluation, Staff
 from app.services import cases
+from app.services.case_loading import can_open_case, case_for
 from app.services.clock import today
 from app.services.scope import sees_full_phones
 from app.services.seeding import LEAD_KIND
@@ -108,7 +109,7 @@ def _has_items(case: Case) -> bool:
 
 def forms_for(case: Case, actor: Staff) -> list[PaperForm]:
     """The papers that fit the case now, in the plan's order; none for a case the actor cannot open."""
-    if not cases.can_open_case(case, actor):
+    if not can_open_case(case, actor):
         return []  # e.g. a case of another region shown read-only through a cross-level link
     has_items = _has_items(case)
     return [f for f in FORMS if available(f, case.state, case.entrusted_on, has_items)]
@@ -163,7 +164,7 @@ def sheet(case_id: int, key: str, actor: Staff) -> Sheet:
     """What the paper `key` of the case prints; `NotFound` outside the actor's cases, `PaperNotAvailable` when the
     paper does not fit the case's state."""
     form = form_for(key)
-    case = cases.case_for(case_id, actor)
+    case = case_for(case_id, actor)
     check_available(form, case.state, case.entrusted_on, _has_items(case))
     submitted = cases.submitted_as(case)
     enterprise = dict(submitted["enterprise"])

@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.domain.engine import Transition
-from app.domain.enums import RoleName
 from app.extensions import db
 from app.models import Case, CaseItem, Decision, JointReview, Region, Staff
 from app.services import cases as case_service
 from app.services import coordination, engine
-from app.services.scope import role_names, visible_department_ids, visible_region_ids
+from app.services.case_loading import case_for
+from app.services.scope import is_liaison_only, visible_department_ids, visible_region_ids
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,6 @@ def _page(query: Any, order: tuple[Any, ...], page: int, page_size: int) -> Page
     return Page(rows, total)
 
 
-def _liaison_only(actor: Staff) -> bool:
-    return role_names(actor) == {RoleName.LIAISON.value}
-
-
 def case_page(actor: Staff, *, state: str | None, region_code: str | None, page: int, page_size: int) -> Page:
     """Cases of the reader's regions, newest application first (a liaison: cases with an item of theirs)."""
     query = (
@@ -47,7 +43,7 @@ def case_page(actor: Staff, *, state: str | None, region_code: str | None, page:
         .where(Case.region_id.in_(visible_region_ids(actor)))
         .options(joinedload(Case.region), joinedload(Case.agent))
     )
-    if _liaison_only(actor):
+    if is_liaison_only(actor):
         theirs = select(CaseItem.id).where(CaseItem.case_id == Case.id, CaseItem.department_id == actor.department_id)
         query = query.where(theirs.exists())
     if state:
@@ -69,7 +65,7 @@ class CaseView:
 
 def case_detail(case_id: int, actor: Staff) -> CaseView:
     """The case with the items the reader may see (a liaison: their department's), as the case page shows it."""
-    case = case_service.case_for(case_id, actor)
+    case = case_for(case_id, actor)
     access = case_service.case_access(case, actor)
     items = [item for item in case.items if item.id in access.item_actions]
     return CaseView(case, items, access.item_actions, case_service.note_for(case, actor, case.close_reason))

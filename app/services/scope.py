@@ -24,6 +24,11 @@ def is_admin(actor: Staff | None) -> bool:
     return RoleName.ADMIN.value in role_names(actor)
 
 
+def is_liaison_only(actor: Staff | None) -> bool:
+    """A department liaison and nothing else: sees only the items (and decisions) of their own department."""
+    return role_names(actor) == {RoleName.LIAISON.value}
+
+
 def _descendants(root_id: int, edges: Iterable[tuple[int, int | None]]) -> set[int]:
     children: dict[int | None, list[int]] = {}
     for region_id, parent_id in edges:
@@ -87,7 +92,7 @@ def visible_department_ids(actor: Staff | None) -> list[int]:
     """Departments whose case items the actor may list: a liaison's own, else every one in their regions."""
     from app.models import Department
 
-    if role_names(actor) == {RoleName.LIAISON.value}:
+    if is_liaison_only(actor):
         return [actor.department_id] if actor.department_id else []
     regions = visible_region_ids(actor)
     return list(db.session.scalars(select(Department.id).where(Department.region_id.in_(regions))))

@@ -12,7 +12,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import and_, false, func, or_, select, true
 
 from app.domain.engine import Step, Transition, actions_for
@@ -30,7 +29,7 @@ from app.domain.typical import (
     current_version,
 )
 from app.extensions import db
-from app.models import Case, CaseEvent, Region, Staff, TypicalCase, TypicalCaseVersion
+from app.models import Case, CaseEvent, Staff, TypicalCase, TypicalCaseVersion
 from app.models.org import now
 from app.services import engine
 from app.services.clock import today
@@ -147,7 +146,7 @@ def can_start(case: Case, actor: Staff) -> bool:
 
 def start_writeup(case_id: int, title: str, body: str, actor: Staff) -> TypicalCase:
     """A new write-up of a case, saved as a draft (version 1)."""
-    from app.services.cases import case_for
+    from app.services.case_loading import case_for
 
     case = case_for(case_id, actor)
     _writer(actor, case.region_id)
@@ -292,83 +291,3 @@ def for_case(case: Case, actor: Staff) -> CaseTypical:
         )
     )
     return CaseTypical(writeups, can_start(case, actor))
-
-
-# --- demo -------------------------------------------------------------------------------------------------
-
-DEMO_WRITEUPS = {
-    "accepted": (
-        "“容缺受理+并联审批”助力{project}提速落地",
-        "一、基本情况\n{project}于{applied}申请代办帮办，涉及取水、规划、施工等多个审批事项。\n"
-        "二、难点问题\n项目涉及取水、用地等多个前置审批，部分材料一时难以备齐。\n"
-        "三、破解办法\n代办员提前介入，指导企业一次性备齐材料；对非核心材料实行容缺受理，"
-        "相关部门并联审查。\n四、取得成效\n审批用时较承诺时限压缩一半以上，项目按期开工。",
-        "请补充审批用时压缩的具体数据和企业评价。",
-        "一、基本情况\n{project}于{applied}申请代办帮办，涉及取水、规划、施工等多个审批事项。\n"
-        "二、难点问题\n项目涉及取水、用地等多个前置审批，部分材料一时难以备齐。\n"
-        "三、破解办法\n代办员提前介入，指导企业一次性备齐材料；对非核心材料实行容缺受理，"
-        "相关部门并联审查，会商联审协调取水指标。\n"
-        "四、取得成效\n全部事项在承诺时限的45%内办结，较法定时限缩短60个工作日；企业评价“非常满意”。",
-    ),
-    "submitted": (
-        "“帮办+会商”破解{project}用地难题",
-        "一、基本情况\n{project}于{applied}申请代办帮办。\n二、难点问题\n项目用地涉及规划调整。\n"
-        "三、破解办法\n代办员组织自然资源、住建部门会商，明确调整路径。\n四、取得成效\n用地手续提前办结。",
-    ),
-    "draft": (
-        "全程代办让企业“只跑一次”",
-        "一、基本情况\n{project}于{applied}申请代办帮办。\n二、难点问题\n（待补充）\n三、破解办法\n（待补充）\n四、取得成效\n（待补充）",
-    ),
-}
-
-
-def _demo_cases(region: Region) -> list[Case]:
-    closed = ("evaluated", "completed", "in_progress")
-    found = db.session.scalars(
-        select(Case).where(Case.region_id == region.id, Case.state.in_(closed)).order_by(Case.id)
-    ).all()
-    return sorted(found, key=lambda c: closed.index(c.state))
-
-
-def _demo_staff(region: Region, role: RoleName) -> Staff | None:
-    return db.session.scalars(
-        select(Staff)
-        .join(Staff.roles)
-        .where(Role.name == role.value, Staff.region_id == region.id, Staff.active.is_(True))
-        .order_by(Staff.id)
-    ).first()
-
-
-def seed_demo_typical() -> int:
-    """Demo write-ups (accepted, returned, submitted, draft); returns how many were made."""
-    from app.services.demo import DEMO_REGIONS
-
-    city = db.session.scalar(
-        select(Region).where(Region.level == RegionLevel.CITY.value, Region.code.in_(DEMO_REGIONS))
-    )
-    bureau = _demo_staff(city, RoleName.SUPERVISOR) if city is not None else None
-    if bureau is None or db.session.scalar(select(func.count(TypicalCase.id))):
-        return 0
-    made = 0
-    for code in DEMO_REGIONS:
-        region = db.session.scalar(select(Region).where(Region.code == code))
-        if region is None or region.level == RegionLevel.CITY.value:
-            continue
-        cases, agent = _demo_cases(region), _demo_staff(region, RoleName.AGENT)
-        if agent is None:
-            continue
-        stories = ["accepted", "submitted", "draft"] if made == 0 else ["submitted"] if made < 4 else []
-        for story, case in zip(stories, cases, strict=False):
-            text = DEMO_WRITEUPS[story]
-            fill = {"project": case.project_name, "applied": case.applied_on.isoformat()}
-            record = start_writeup(case.id, text[0].format(**fill), text[1].format(**fill), agent)
-            made += 1
-            if story == "draft":
-                continue
-            move_writeup(record.id, "submit", agent)
-            if story == "accepted":
-                move_writeup(record.id, "return", bureau, note=text[2])
-                save_writeup(record.id, record.title, text[3].format(**fill), agent)
-                move_writeup(record.id, "submit", agent)
-                move_writeup(record.id, "accept", bureau, note="经审核，予以采用，在全市推广。")
-    return made

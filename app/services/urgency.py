@@ -45,10 +45,6 @@ def item_overdue_sql(kind: Overdue, on: dt.date) -> ColumnElement[bool]:
     return false()
 
 
-def item_any_overdue_sql(on: dt.date) -> ColumnElement[bool]:
-    return or_(item_overdue_sql(Overdue.FILING, on), item_overdue_sql(Overdue.HANDLING, on))
-
-
 def item_deadline_sql() -> ColumnElement[dt.date]:
     """An open item's next deadline (planned filing before filing, due date after); NULL otherwise."""
     return case(
@@ -95,11 +91,6 @@ def case_overdue_sql(kind: Overdue, on: dt.date) -> ColumnElement[bool]:
     if kind is Overdue.CASE_END:
         return and_(Case.state.in_(sorted(CASE_END_VALUES)), Case.planned_end.is_not(None), Case.planned_end < on)
     return false()
-
-
-def deadline_before_sql(deadline: ColumnElement[dt.date], boundary: dt.date) -> ColumnElement[bool]:
-    """A deadline that falls before `boundary` (for 'yellow or worse': boundary = the light book's)."""
-    return and_(deadline.is_not(None), deadline < boundary)
 
 
 def overdue_counts(kinds: tuple[Overdue, ...], on: dt.date) -> list[Any]:

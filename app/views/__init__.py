@@ -203,14 +203,13 @@ def register_views(appbuilder: AppBuilder) -> None:
     leads.register(appbuilder)
     typical.register(appbuilder)
 
-    # Channels and paper (#12): materials checklists, printable forms, the 12345 intake, the data API.
-    from app import api
+    # Channels and paper (#12): materials checklists, printable forms, the 12345 intake (the data API beside the
+    # views is registered by the app factory).
     from app.views import channels, materials, paper
 
     materials.register(appbuilder)
     paper.register(appbuilder)
     channels.register(appbuilder)
-    api.register(appbuilder)
 
     # Dashboards, chart views, the pivot explorer and performance assessment (考核).
     from app.views import assessment, dashboards, pivot

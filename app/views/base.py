@@ -27,19 +27,14 @@ from app.domain.errors import DomainError, FileRejected
 from app.models import Staff
 from app.services.clock import stamp
 from app.services.scope import visible_region_ids
+from app.texts import error_text, full_name, translated_params
+
+__all__ = ["error_text", "full_name"]  # re-exported: the views import them from here
 
 
 def actor() -> Staff:
     """The logged-in user the services act for."""
     return g.user
-
-
-def full_name(user: Any) -> str:
-    """A login's one 姓名 (older logins may still carry FAB's split first and last names)."""
-    first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
-    if first and last and (first + last).isascii():
-        return f"{first} {last}"
-    return first + last
 
 
 def scoped_regions() -> list[int]:
@@ -98,16 +93,6 @@ def name_blank_choices(view: BaseModelView) -> None:
                 field.kwargs["blank_text"] = lazy_gettext("(none)")
 
 
-def _translated(params: dict[str, Any]) -> dict[str, Any]:
-    # Labels passed as parameters (a state, an action) are msgids too; data such as names has no entry.
-    return {k: gettext(v) if isinstance(v, str) and v else v for k, v in params.items()}
-
-
-def error_text(error: DomainError) -> str:
-    """The domain error in the user's language."""
-    return gettext(error.template, **_translated(error.params))
-
-
 def flash_error(error: DomainError) -> None:
     flash(error_text(error), "danger")
     if isinstance(error, FileRejected):
@@ -118,7 +103,7 @@ def flash_error(error: DomainError) -> None:
             if problem.column:
                 where.append(gettext("column “%(column)s”", column=problem.column))
             prefix = (", ".join(where) + ": ") if where else ""
-            flash(prefix + gettext(problem.template, **_translated(problem.params)), "danger")
+            flash(prefix + gettext(problem.template, **translated_params(problem.params)), "danger")
         if len(error.problems) > 50:
             flash(gettext("… and %(n)s more problems.", n=len(error.problems) - 50), "danger")
 

@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, Length
 
 from app.domain.coordination import ACTION_LABELS as COORDINATION_LABELS
 from app.domain.coordination import DecisionState, EscalationState, ReviewState
-from app.domain.enums import LabelledEnum, RoleName, Stage
+from app.domain.enums import LabelledEnum, Stage
 from app.domain.errors import DomainError, NotFound
 from app.domain.exports import UNKNOWN_SOURCE, WORKER_LOST, ExportExpired, ExportNotReady, JobCannotRun
 from app.domain.leads import ACTION_LABELS as LEAD_LABELS
@@ -56,11 +56,12 @@ from app.extensions import db
 from app.models import Case, CaseItem, CatalogItem, Enterprise, ExportJob, Project, Staff
 from app.services import cases as case_service
 from app.services import coordination, leads, links, materials, paper, search, typical
+from app.services.case_loading import case_for
 from app.services.clock import today
 from app.services.exports import download_path, job_expired, job_expires_at, job_for
 from app.services.ledger import LedgerScope, count_rows, write_ledger
 from app.services.lights import LightBook, case_lights, light_book
-from app.services.scope import role_names, sees_full_phones, visible_department_ids
+from app.services.scope import is_liaison_only, sees_full_phones, visible_department_ids
 from app.services.search import WarningLevel
 from app.tasks import start_export
 from app.views import page_parts
@@ -717,7 +718,7 @@ class CasePageView(BaseView):
 
     def _case(self, case_id: int) -> Case:
         try:
-            return case_service.case_for(case_id, actor())
+            return case_for(case_id, actor())
         except NotFound:
             abort(404)
 
@@ -727,13 +728,11 @@ class CasePageView(BaseView):
         # 纵向三级联动: a case outside the user's regions opens read-only while an active link ties it to theirs.
         linked = False
         try:
-            case = case_service.case_for(case_id, actor())
+            case = case_for(case_id, actor())
         except NotFound:
             case, linked = self._linked_case(case_id), True
         user = actor()
-        roles = role_names(user)
-        is_liaison_only = roles == {RoleName.LIAISON.value}
-        items = [i for i in case.items if not is_liaison_only or i.department_id == user.department_id]
+        items = [i for i in case.items if not is_liaison_only(user) or i.department_id == user.department_id]
         book = lights()
         access = links.read_only_access(case) if linked else case_service.case_access(case, user)
         catalog = []
@@ -908,7 +907,7 @@ class CasePageView(BaseView):
                 ),
                 "warning",
             )
-        if role_names(actor()) == {RoleName.LIAISON.value}:
+        if is_liaison_only(actor()):
             default = url_for("WorkQueueView.items")
         elif moved is None:
             default = url_for("CaseView.list")

@@ -13,6 +13,7 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db
+from app.texts import API_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +60,6 @@ _BARE = (
     '<body style="font-family:sans-serif;margin:3em"><h1>{code}</h1><p>{zh}</p><p>{en}</p>'
     '<p><a href="/">返回首页 · Home</a></p></body></html>'
 )
-
-
-API_ERRORS = "api.errors"  # app.extensions key: the data API's JSON answer for a status code
 
 
 def render_error(code: int, page: tuple[Any, Any] | None = None) -> tuple[str, int]:

@@ -147,7 +147,7 @@ class LinkPageView(BaseView):
     @has_access
     def link(self, case_id: int) -> Any:
         """The request: the region directly above or below and the project there, or an outside party by name."""
-        from app.services.cases import case_for
+        from app.services.case_loading import case_for
 
         user = actor()
         try:

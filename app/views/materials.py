@@ -12,7 +12,7 @@ from flask_babel import gettext
 from app.domain.errors import NotFound
 from app.domain.materials import MATERIAL_LABELS, MaterialForm, MaterialState
 from app.services import materials as materials_service
-from app.services.cases import case_for
+from app.services.case_loading import case_for
 from app.services.clock import today
 from app.services.lights import light_book
 from app.views.base import actor, form_date, form_version, run_service, safe_next

@@ -23,7 +23,7 @@ from app.domain.typical import ACTION_LABELS, TypicalState, current_version
 from app.extensions import db
 from app.models import Case, CaseItem, TypicalCase
 from app.services import search, typical
-from app.services.cases import case_for
+from app.services.case_loading import case_for
 from app.services.scope import city_region_ids
 from app.views.base import (
     EagerInterface,

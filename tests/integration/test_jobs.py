@@ -33,6 +33,7 @@ from app.services.clock import local_date
 from app.services.exports import cleanup_exports, queue_job, reclaim_jobs, run_job
 from app.views.cases import job_ledger_scope
 from tests.factories import bulk_cases
+from tests.snapshot import written_elsewhere
 
 pytestmark = pytest.mark.every_engine  # jobs claimed and reclaimed under each engine's locking
 
@@ -104,6 +105,7 @@ def _worker_env(app: Flask, folder: Path, **more: str) -> dict[str, str]:
 
 
 def _consumer(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    written_elsewhere()  # the worker process writes the test database: the next test's restore must know
     with log.open("ab") as out:
         return subprocess.Popen(  # noqa: S603 — our own worker, our own arguments
             [str(CONSUMER), "app.tasks.huey", "--workers", "1", "--worker-type", "thread"],

@@ -13,7 +13,7 @@ from app.domain.errors import Forbidden, NotFound, StaleRecord, ValidationError
 from app.domain.lights import Light
 from app.extensions import db
 from app.models import Case, CaseEvent, Department, Lead, LeadTask
-from app.services import cases, leads
+from app.services import cases, demo_followup, leads
 from app.services.lights import light_book
 from tests.factories import CREDIT_CODE, ENTERPRISE, PROJECT, catalog_ids
 
@@ -421,8 +421,8 @@ def test_the_demo_has_leads_in_every_state_and_a_second_run_adds_nothing(app, pa
 
     demo_staff(password_hash)
     seed_demo_cases()
-    assert leads.seed_demo_leads() == 16
-    assert leads.seed_demo_leads() == 0
+    assert demo_followup.seed_demo_leads() == 16
+    assert demo_followup.seed_demo_leads() == 0
     assert set(db.session.scalars(select(Lead.state))) == {"tracking", "converted", "abandoned"}
     assert db.session.scalar(select(func.count(Lead.id)).where(Lead.source == "promotion_event")) == 4
     converted = db.session.scalars(select(Lead).where(Lead.state == "converted")).all()

@@ -20,7 +20,7 @@ from app.domain.roles import ROLE_PERMISSIONS
 from app.extensions import db
 from app.models import Case, CaseEvent, Department, Region, Staff
 from app.models.followup import CaseLink
-from app.services import links
+from app.services import demo_followup, links
 from app.services.cases import PlanLine, accept_case, entrust_case, fix_plan, plan_schedule
 from app.services.links import LinkRequest
 from tests.factories import apply
@@ -596,8 +596,8 @@ def test_the_demo_links_are_made_once(app, staff, password_hash):
 
     demo_staff(password_hash)
     seed_demo_cases()
-    assert links.seed_demo_links() == 3
-    assert links.seed_demo_links() == 0
+    assert demo_followup.seed_demo_links() == 3
+    assert demo_followup.seed_demo_links() == 0
     rows = db.session.scalars(select(CaseLink).order_by(CaseLink.id)).all()
     assert [r.state for r in rows] == ["active", "requested", "active"]
     assert rows[0].case.region.code == "150621" and rows[0].counterpart.region.code == "150600"

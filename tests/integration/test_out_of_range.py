@@ -22,7 +22,7 @@ BIG = ("2147483648", "9223372036854775808", "99999999999999999999999")
 
 
 def _a_lead(staff) -> Lead:
-    from app.services.leads import seed_demo_leads
+    from app.services.demo_followup import seed_demo_leads
 
     seed_demo_leads()
     return db.session.scalars(select(Lead).order_by(Lead.id)).first()

@@ -15,7 +15,7 @@ from app.domain.errors import Forbidden, NotFound, StaleRecord, ValidationError
 from app.domain.typical import NotCityBureau
 from app.extensions import db
 from app.models import CaseEvent, Region, Staff, TypicalCase, TypicalCaseVersion
-from app.services import typical
+from app.services import demo_followup, typical
 from app.services.cases import accept_case
 from tests.factories import apply
 
@@ -291,8 +291,8 @@ def test_the_demo_has_an_adopted_a_submitted_and_a_draft_write_up_and_runs_once(
 
     demo_staff(password_hash)
     seed_demo_cases()
-    made = typical.seed_demo_typical()
-    assert made >= 3 and typical.seed_demo_typical() == 0
+    made = demo_followup.seed_demo_typical()
+    assert made >= 3 and demo_followup.seed_demo_typical() == 0
     states = db.session.scalars(select(TypicalCase.state)).all()
     assert {"accepted", "submitted", "draft"} <= set(states) and len(states) == made
     adopted = db.session.scalar(select(TypicalCase).where(TypicalCase.state == "accepted"))
