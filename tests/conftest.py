@@ -57,11 +57,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+def _own_database(url: str) -> str:
+    """Under pytest-xdist each worker has a database of its own on the server (`test` → `test_gw0`), made if new."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    mysql = parsed.get_backend_name() == "mysql"
+    server = create_engine(parsed.set(database=None if mysql else "postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        if mysql:
+            connection.execute(text(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4"))
+        elif not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session", params=_database_urls(), ids=_url_id)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    return request.param
+    return _own_database(request.param)
 
 
 @pytest.fixture(scope="session")

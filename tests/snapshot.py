@@ -30,6 +30,10 @@ _EVERYTHING = "*"
 _written: dict[str, set[str]] = {}
 
 
+# The snapshot each database last matched (several snapshots may share a database: the seed and the demo).
+_loaded: dict[str, Snapshot] = {}
+
+
 def _key(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
@@ -83,7 +87,8 @@ class Snapshot:
                 ]
                 for table in Model.metadata.sorted_tables
             }
-        _written[_key(self.engine)] = {_EVERYTHING}  # the first restore puts everything back
+        _written[_key(self.engine)] = set()  # the database is this snapshot now
+        _loaded[_key(self.engine)] = self
 
     def restore(self) -> None:
         """Put back what `take` read: every table the last test wrote (or dropped), whatever it wrote there."""
@@ -94,8 +99,11 @@ class Snapshot:
             self.copy.backup(target)
             target.close()
             return
-        written = _written.setdefault(_key(self.engine), set())
-        every = _EVERYTHING in written or _EVERYTHING in _written
+        key = _key(self.engine)
+        written = _written.setdefault(key, set())
+        every = _EVERYTHING in written or _EVERYTHING in _written or key not in _loaded
+        if not every and _loaded[key] is not self:  # the database last held another snapshot: its tables differ
+            written |= {name for name, rows in self.rows.items() if _loaded[key].rows.get(name) != rows}
         tables: list[Table] = [t for t in Model.metadata.sorted_tables if every or t.name.lower() in written]
         mysql = self.engine.dialect.name == "mysql"
         with self.engine.begin() as connection:
@@ -114,6 +122,7 @@ class Snapshot:
                 connection.execute(text("SET session_replication_role = DEFAULT"))
         written.clear()
         _written.pop(_EVERYTHING, None)
+        _loaded[key] = self
         if os.environ.get("SNAPSHOT_VERIFY"):
             self.verify()
 

@@ -167,11 +167,12 @@ def test_a_worker_killed_mid_export_leaves_the_job_to_the_next_worker_which_comp
     assert finished.tries == 2 and finished.rows_done == 60 and finished.error == ""
     assert _item_rows(_export_dir(app) / f"{job.token}.xlsx") == 60
     # The killed try's scratch files are left behind; the cleanup removes them and keeps the finished file.
+    # (The workers' own hourly cleanup, at minute 17, removes them too when the test runs across that minute.)
     leftovers = {p.name for p in _export_dir(app).iterdir()} - {f"{job.token}.xlsx"}
-    assert leftovers == {f"{job.token}.1.tmp"}
+    assert leftovers <= {f"{job.token}.1.tmp"}
     app.config["LEDGER_JOB_LEASE_SECONDS"] = 0
     try:
-        assert cleanup_exports().files == 1
+        assert cleanup_exports().files == len(leftovers)
     finally:
         app.config["LEDGER_JOB_LEASE_SECONDS"] = 120
     assert [p.name for p in _export_dir(app).iterdir()] == [f"{job.token}.xlsx"]
