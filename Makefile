@@ -69,10 +69,10 @@ fonts:
 	    libpango-1.0-0 libpangoft2-1.0-0 >/dev/null) || \
 	  echo "fonts: could not install fonts-noto-cjk and Pango (not root?): PDFs of the printed papers stay unavailable"
 
-## Two workers (TEST_WORKERS=0 runs in one process); a test file stays on one worker (its module fixtures once).
+## Two workers (TEST_WORKERS=0 runs in one process), each taking the next test as it frees up (worksteal).
 TEST_WORKERS ?= 2
 test: babel-compile lint browser fonts
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 bench: deps
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b; done || echo "no benchmarks yet"
