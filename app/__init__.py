@@ -40,8 +40,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.api.auth import TokenApi
     from app.security import headers, permission_cache, sessions, signin
     from app.views import guard_actions, register_context, register_public, register_views
-    from app.views.cases import job_ledger_scope
     from app.views.errors import register_error_pages
+    from app.views.exports import job_ledger_scope
     from app.views.home import HomeView
     from app.views.org import StaffSecurityManager, password_policy
 

@@ -506,6 +506,8 @@ def _item_earliest(item: CaseItem) -> dt.date | None:
 engine.register(
     engine.Machine(
         subject="case",
+        labels=ACTION_LABELS,
+        states=CaseState,
         table=CASE_TRANSITIONS,
         load=load_case,
         need_checks=NEED_CHECKS,
@@ -520,6 +522,8 @@ engine.register(
 engine.register(
     engine.Machine(
         subject="item",
+        labels=ACTION_LABELS,
+        states=ItemState,
         table=ITEM_TRANSITIONS,
         load=load_item,
         need_checks=NEED_CHECKS,

@@ -40,7 +40,7 @@ import contextlib
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,7 @@ from app.domain.workflow import CaseState, Channel, ItemState
 from app.extensions import db
 from app.models import Case, CaseItem, CatalogItem, ChannelReference, Project, Region, Staff
 from app.services import cases
+from app.services.applications import field_problems, refusal, text
 from app.services.catalog import published_catalog
 from app.services.clock import today
 
@@ -72,9 +73,6 @@ REQUIRED = (
 )
 PHONE_FIELDS = ("enterprise_phone", "enterprise_contact_phone")
 
-# Valid stand-ins for the fields not under test when a group is checked one field at a time.
-_SAMPLE = {"enterprise": {"name": "-", "credit_code": "91350100M000100Y43"}, "project": {"name": "-"}}
-
 
 class ApplicationRefused(ValidationError):
     """The application was not registered; `problems` says why, field by field ("" = the form as a whole)."""
@@ -84,10 +82,6 @@ class ApplicationRefused(ValidationError):
     def __init__(self, problems: dict[str, DomainError]) -> None:
         super().__init__()
         self.problems = problems
-
-
-class Required(ValidationError):
-    template = N_("This field is required.")
 
 
 class NoItemChosen(ValidationError):
@@ -122,11 +116,6 @@ class ProjectAlreadyRegistered(ValidationError):
 # --- applying ---------------------------------------------------------------------------------------------
 
 
-def _get(values: Mapping[str, Any], key: str) -> str:
-    value = values.get(key)
-    return "" if value is None else str(value)
-
-
 def _item_ids(values: Mapping[str, Any]) -> tuple[list[int], bool]:
     """The catalog ids asked for, and whether any given was not an id at all."""
     raw: Any = values.getlist("catalog_item_id") if hasattr(values, "getlist") else values.get("catalog_item_id")
@@ -144,46 +133,14 @@ def _item_ids(values: Mapping[str, Any]) -> tuple[list[int], bool]:
     return list(dict.fromkeys(ids)), bad
 
 
-def _probe(check: Callable[[], Any]) -> DomainError | None:
-    try:
-        check()
-    except DomainError as error:
-        return error
-    return None
-
-
 def application_problems(
     values: Mapping[str, Any], region: Region | None, published: list[CatalogItem]
 ) -> dict[str, DomainError]:
     """Every field the application would be refused for, all at once (the service's own checks, one by one)."""
-    problems: dict[str, DomainError] = {}
-    groups = (
-        ("enterprise", cases.clean_enterprise, ENTERPRISE_KEYS),
-        ("project", cases.clean_project, PROJECT_KEYS),
-    )
-    for prefix, clean, keys in groups:
-        for key in keys:
-            name = f"{prefix}_{key}"
-            if name in REQUIRED and not _get(values, name).strip():
-                problems[name] = Required()
-                continue
-            probe = {**_SAMPLE[prefix], key: _get(values, name)}
-            error = _probe(lambda c=clean, p=probe: c(p))
-            if error is not None:
-                problems[name] = error
-        # Rules across fields (this year's investment within the total), reported with the others: the fields
-        # already refused are stood in for.
-        whole = {
-            **_SAMPLE[prefix],
-            **{k: _get(values, f"{prefix}_{k}") for k in keys if f"{prefix}_{k}" not in problems},
-        }
-        error = _probe(lambda c=clean, w=whole: c(w))
-        target = f"{prefix}_planned_investment" if prefix == "project" else f"{prefix}_name"
-        if error is not None and target not in problems:
-            problems[target] = error
+    problems = field_problems(values, {"enterprise": ENTERPRISE_KEYS, "project": PROJECT_KEYS}, REQUIRED)
     for name in PHONE_FIELDS:
-        if name not in problems and _get(values, name).strip():
-            error = _probe(lambda n=name: check_phone(_get(values, n)))
+        if name not in problems and text(values, name).strip():
+            error = refusal(lambda n=name: check_phone(text(values, n)))
             if error is not None:
                 problems[name] = error
     if region is None:
@@ -191,7 +148,7 @@ def application_problems(
         return problems
     ids, bad = _item_ids(values)
     by_id = {item.id: item for item in published}
-    other_text = _get(values, "other_text").strip()
+    other_text = text(values, "other_text").strip()
     if bad or any(i not in by_id for i in ids):
         problems["catalog_item_id"] = ItemNotPublished()
     elif not ids and not other_text:
@@ -214,7 +171,7 @@ def check_application(values: Mapping[str, Any]) -> dict[str, DomainError]:
 def _region_catalog(values: Mapping[str, Any]) -> tuple[Region | None, list[CatalogItem]]:
     """The region named by the values and its published catalog (None for an unknown or inactive region)."""
     with contextlib.suppress(NotFound):
-        region, published = published_catalog(_get(values, "region").strip())
+        region, published = published_catalog(text(values, "region").strip())
         if region.active:
             return region, published
     return None, []
@@ -246,11 +203,11 @@ def apply_online(
     if problems or region is None:  # an unknown region is always among the problems
         raise ApplicationRefused(problems or {"region": UnknownRegion()})
     ids, _bad = _item_ids(values)
-    other_text = _get(values, "other_text").strip()
+    other_text = text(values, "other_text").strip()
     if other_text and not any(item.is_other for item in published if item.id in ids):
         ids.append(next(item.id for item in published if item.is_other))  # the text alone asks for "other"
-    enterprise = {key: _get(values, f"enterprise_{key}") for key in ENTERPRISE_KEYS}
-    project = {key: _get(values, f"project_{key}") for key in PROJECT_KEYS}
+    enterprise = {key: text(values, f"enterprise_{key}") for key in ENTERPRISE_KEYS}
+    project = {key: text(values, f"project_{key}") for key in PROJECT_KEYS}
     for attempt in range(3):
         reference = ref or new_receipt(channel, today().strftime("%Y%m%d"))
         try:
@@ -263,7 +220,7 @@ def apply_online(
                 ids,
                 actor,
                 other_items_text=other_text,
-                note=_get(values, "note"),
+                note=text(values, "note"),
                 channel_ref=reference,
             )
         except (cases.DuplicateProject, cases.ProjectOfAnotherEnterprise) as error:

@@ -138,6 +138,8 @@ def load_escalation(escalation_id: int, actor: Staff) -> Escalation:
 engine.register(
     engine.Machine(
         subject="review",
+        labels=ACTION_LABELS,
+        states=ReviewState,
         table=REVIEW_TRANSITIONS,
         load=load_review,
         need_checks=NEED_CHECKS,
@@ -154,6 +156,8 @@ engine.register(
 engine.register(
     engine.Machine(
         subject="decision",
+        labels=ACTION_LABELS,
+        states=DecisionState,
         table=DECISION_TRANSITIONS,
         load=load_decision,
         need_checks=NEED_CHECKS,
@@ -166,6 +170,8 @@ engine.register(
 engine.register(
     engine.Machine(
         subject="escalation",
+        labels=ACTION_LABELS,
+        states=EscalationState,
         table=ESCALATION_TRANSITIONS,
         load=load_escalation,
         need_checks=NEED_CHECKS,

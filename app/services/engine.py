@@ -9,14 +9,15 @@ system) run in the same transaction and leave their own timeline entries.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.engine import SYSTEM, Context, Guard, Step, Transition, find_transition, refusal
+from app.domain.enums import LabelledEnum
 from app.domain.errors import N_, DomainError, Forbidden, StaleRecord, ValidationError
 from app.extensions import db
 from app.models import CaseEvent, Staff
@@ -45,6 +46,10 @@ class Machine:
     related: Callable[[Any, str], list[Any]] = lambda record, machine: []
     context: Callable[[], Context] | None = None
     after: Callable[[Any, Context], None] | None = None  # derived fields kept in step with the state
+    # The timeline's words for this kind: its steps, its states, and the steps it writes on a case's own timeline.
+    labels: Mapping[str, str] = field(default_factory=dict)
+    states: type[LabelledEnum] | None = None
+    case_labels: Mapping[str, str] = field(default_factory=dict)
 
 
 MACHINES: dict[str, Machine] = {}

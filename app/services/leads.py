@@ -22,6 +22,7 @@ from app.domain.errors import N_, DomainError, Forbidden, NotFound, ValidationEr
 from app.domain.leads import (
     ACTION_LABELS,
     BUTTON_ACTIONS,
+    CASE_EVENT_LABELS,
     LEAD_TRANSITIONS,
     NEED_CHECKS,
     LeadSource,
@@ -99,6 +100,9 @@ def _invalid(action: str, state: str) -> DomainError:
 engine.register(
     engine.Machine(
         subject="lead",
+        labels=ACTION_LABELS,
+        states=LeadState,
+        case_labels=CASE_EVENT_LABELS,
         table=LEAD_TRANSITIONS,
         load=load_lead,
         need_checks=NEED_CHECKS,

@@ -23,6 +23,7 @@ from app.domain.errors import N_, Forbidden, NotFound, ValidationError
 from app.domain.links import (
     ACTION_LABELS,
     ANSWERER_MOVES,
+    CASE_EVENT_LABELS,
     LINK_ANSWERERS,
     LINK_READERS,
     LINK_TRANSITIONS,
@@ -189,6 +190,9 @@ def _other_name(link: CaseLink, seen_from: Case) -> str:
 engine.register(
     engine.Machine(
         subject="link",
+        labels=ACTION_LABELS,
+        states=LinkState,
+        case_labels=CASE_EVENT_LABELS,
         table=LINK_TRANSITIONS,
         load=load_link,
         need_checks=NEED_CHECKS,

@@ -85,6 +85,8 @@ def _invalid(action: str, state: str) -> engine.InvalidMove:
 engine.register(
     engine.Machine(
         subject=SUBJECT,
+        labels=MATERIAL_LABELS,
+        states=MaterialState,
         table=MATERIAL_TRANSITIONS,
         load=_load_material,
         need_checks=NEED_CHECKS,

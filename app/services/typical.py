@@ -19,6 +19,7 @@ from app.domain.enums import RegionLevel, RoleName
 from app.domain.errors import N_, Forbidden, NotFound, ValidationError
 from app.domain.typical import (
     ACTION_LABELS,
+    CASE_EVENT_LABELS,
     EDITABLE_STATES,
     ENDED_STATES,
     NEED_CHECKS,
@@ -103,6 +104,9 @@ def _case_line(record: TypicalCase, context: Any) -> None:
 engine.register(
     engine.Machine(
         subject=SUBJECT,
+        labels=ACTION_LABELS,
+        states=TypicalState,
+        case_labels=CASE_EVENT_LABELS,
         table=TYPICAL_TRANSITIONS,
         load=load_writeup,
         need_checks=NEED_CHECKS,

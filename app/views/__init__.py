@@ -29,12 +29,12 @@ from app.views.cases import (
     CasePageView,
     CaseView,
     EnterpriseView,
-    LedgerJobView,
     ProjectView,
     WorkQueueView,
 )
 from app.views.catalog import CatalogChangeView, CatalogItemView
 from app.views.coordination import DecisionView, JointReviewView, ReviewPageView
+from app.views.exports import LedgerJobView
 from app.views.org import DepartmentView, RegionView
 from app.views.reports import MonthlyReportView
 from app.views.settings import StepLimitView

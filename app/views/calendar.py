@@ -23,13 +23,7 @@ from app.services import calendar as calendar_service
 from app.services.clock import today
 from app.services.tabular import read_table
 from app.views.base import DateInput, EagerInterface, ServiceModelView, actor, error_text, run_service
-
-
-def _kind_label(value: Any) -> str:
-    try:
-        return gettext(DayKind(value).label)
-    except ValueError:
-        return value or ""
+from app.views.cells import enum_label
 
 
 class CalendarDayEditForm(DynamicForm):
@@ -72,7 +66,7 @@ class CalendarDayView(ServiceModelView):
         "entered_by": lazy_gettext("Entered by"),
         "entered_at": lazy_gettext("Entered at"),
     }
-    formatters_columns = {"kind": _kind_label}
+    formatters_columns = {"kind": enum_label(DayKind)}
 
     def service_add(self, form: CalendarDayForm) -> None:
         calendar_service.set_day(form.day.data, DayKind(form.kind.data), form.name.data, form.note.data, actor())

@@ -1,22 +1,16 @@
-"""Case screens: lists, the case page (actions, plan, items, timeline), the application form, work queues."""
+"""Case screens: the case and item lists, the case page (steps, plan, items, timeline), the application form,
+enterprise and project records, and the work queues."""
 
 from __future__ import annotations
 
-import copy
-import datetime as dt
-import io
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.forms import DynamicForm
-from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_appbuilder.security.decorators import permission_name
-from flask_appbuilder.urltools import get_filter_args
-from flask_babel import get_locale, gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -25,22 +19,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.domain.coordination import ACTION_LABELS as COORDINATION_LABELS
-from app.domain.coordination import DecisionState, EscalationState, ReviewState
-from app.domain.enums import LabelledEnum, Stage
+from app.domain.coordination import DecisionState, ReviewState
+from app.domain.enums import Stage
 from app.domain.errors import DomainError, NotFound
-from app.domain.exports import UNKNOWN_SOURCE, WORKER_LOST, ExportExpired, ExportNotReady, JobCannotRun
-from app.domain.leads import ACTION_LABELS as LEAD_LABELS
-from app.domain.leads import CASE_EVENT_LABELS as LEAD_CASE_LABELS
-from app.domain.leads import LeadState
 from app.domain.lights import Light
-from app.domain.links import ACTION_LABELS as LINK_LABELS
-from app.domain.links import CASE_EVENT_LABELS as LINK_CASE_LABELS
-from app.domain.links import LinkState
-from app.domain.materials import MATERIAL_LABELS, MaterialState
 from app.domain.privacy import mask_phone
-from app.domain.typical import ACTION_LABELS as TYPICAL_LABELS
-from app.domain.typical import CASE_EVENT_LABELS as TYPICAL_CASE_LABELS
-from app.domain.typical import TypicalState
 from app.domain.urgency import due_pending
 from app.domain.workflow import (
     ACTION_LABELS,
@@ -53,17 +36,13 @@ from app.domain.workflow import (
     Satisfaction,
 )
 from app.extensions import db
-from app.models import Case, CaseItem, CatalogItem, Enterprise, ExportJob, Project, Staff
+from app.models import Case, CaseItem, CatalogItem, Enterprise, Project, Staff
+from app.services import applications, coordination, leads, links, materials, paper, search, typical
 from app.services import cases as case_service
-from app.services import coordination, leads, links, materials, paper, search, typical
 from app.services.case_loading import case_for
 from app.services.clock import today
-from app.services.exports import download_path, job_expired, job_expires_at, job_for
-from app.services.ledger import LedgerScope, count_rows, write_ledger
-from app.services.lights import LightBook, case_lights, light_book
-from app.services.scope import is_liaison_only, sees_full_phones, visible_department_ids
-from app.services.search import WarningLevel
-from app.tasks import start_export
+from app.services.lights import case_lights
+from app.services.scope import is_liaison_only
 from app.views import page_parts
 from app.views.base import (
     EagerInterface,
@@ -77,259 +56,19 @@ from app.views.base import (
     safe_next,
     scoped_regions,
 )
-from app.views.errors import render_error
-
-
-def phone(value: str | None) -> str:
-    return (value or "") if sees_full_phones(g.user) else mask_phone(value)
-
-
-def lights() -> LightBook:
-    """One light book per request: the calendar is loaded once however many rows are shown."""
-    if "light_book" not in g:
-        g.light_book = light_book()
-    return g.light_book
-
-
-_BADGES: dict[tuple[str, Light], Markup] = {}  # one per language and light: a list shows hundreds
-
-
-def light_badge(light: Light) -> Markup:
-    key = (str(get_locale()), light)
-    badge = _BADGES.get(key)
-    if badge is None:
-        css = {"red": "danger", "yellow": "warning", "green": "success", "paused": "default"}.get(light.value, "")
-        badge = Markup('<span class="label label-{} light-{}">{}</span>').format(css, light.value, gettext(light.label))
-        _BADGES[key] = badge if css else Markup("")
-    return _BADGES[key]
-
-
-def _label(enum: Any) -> Any:
-    def format_value(value: Any) -> str:
-        try:
-            return gettext(enum(value).label)
-        except ValueError:
-            return value or ""
-
-    return format_value
-
-
-def _event_vocabulary() -> dict[str, tuple[dict[str, str], type[LabelledEnum]]]:
-    """Each kind of record on a case's timeline reads its step and states from its own table."""
-    on_case = {**ACTION_LABELS, **LEAD_CASE_LABELS, **LINK_CASE_LABELS, **TYPICAL_CASE_LABELS}
-    return {
-        "case": (on_case, CaseState),
-        "item": (on_case, ItemState),
-        "review": (COORDINATION_LABELS, ReviewState),
-        "decision": (COORDINATION_LABELS, DecisionState),
-        "escalation": (COORDINATION_LABELS, EscalationState),
-        "link": (LINK_LABELS, LinkState),
-        "lead": (LEAD_LABELS, LeadState),
-        "typical": (TYPICAL_LABELS, TypicalState),
-        "material": (MATERIAL_LABELS, MaterialState),
-    }
-
-
-def event_step(event: Any) -> str:
-    """A timeline entry's step, translated from the table of the record it is about."""
-    labels = _event_vocabulary().get(event.subject_type, (ACTION_LABELS, CaseState))[0]
-    return gettext(labels[event.action]) if event.action in labels else event.action
-
-
-def event_state(event: Any, value: str | None) -> str:
-    """A state named in a timeline entry, translated by the kind of record that was in it."""
-    if not value:
-        return ""
-    states = _event_vocabulary().get(event.subject_type, (ACTION_LABELS, CaseState))[1]
-    try:
-        return gettext(states(value).label)
-    except ValueError:
-        return value
-
-
-def state_label(value: str | None, is_item: Any = None) -> str:
-    """A case or item state's translated label (timeline rows hold the raw state)."""
-    if not value:
-        return ""
-    try:
-        return gettext((ItemState if is_item else CaseState)(value).label)
-    except ValueError:
-        return value
-
-
-def _case_link(case: Case) -> Markup:
-    return Markup('<a class="case-no" href="{}">{}</a>').format(
-        url_for("CasePageView.case", case_id=case.id), case.number
-    )
-
-
-def pending_badge() -> Markup:
-    """待定, with why: a due date waiting for the holiday schedule of the year it falls in."""
-    why = gettext(
-        "The holiday schedule of the year the limit runs into has not been entered yet; the date follows once it is."
-    )
-    return Markup('<span class="label label-warning pending" title="{}">{}</span>').format(why, gettext("Pending"))
-
-
-def _date(value: dt.date | None) -> Markup | str:
-    return Markup('<span class="date">{}</span>').format(value.isoformat()) if value else ""
-
-
-def department_scope() -> list[int]:
-    """Departments whose items the user may list (see services.scope)."""
-    return visible_department_ids(g.user)
-
-
-class LedgerExportMixin:
-    """Adds “export ledger” to a list: the list's current filters and the user's scope decide the rows."""
-
-    ledger_filters_items = False
-    ledger_source = ""  # the name a background export keeps, to rebuild this list's rows in a worker
-
-    def ledger_scope(self) -> LedgerScope:
-        """The rows of this list as the request's filter arguments and the user's scope select them."""
-        filters = copy.copy(self._filters)  # FAB's filters are shared by the view: each call fills its own
-        get_filter_args(filters, disallow_if_not_in_search=False)
-        joined = filters.get_joined_filters(self._base_filters)
-        ids = self.datamodel.apply_filters(self.datamodel.session.query(self.datamodel.obj.id), joined).statement
-        user = actor()
-        return LedgerScope(
-            region_ids=scoped_regions(),
-            title_region=user.region.name if user.region else gettext("All regions"),
-            item_ids=ids if self.ledger_filters_items else None,
-            case_ids=None if self.ledger_filters_items else ids,
-            full_phones=sees_full_phones(user),
-        )
-
-    @expose("/ledger")
-    @has_access
-    @permission_name("ledger")
-    def ledger(self) -> Any:
-        scope = self.ledger_scope()
-        english = str(get_locale()) == "en"
-        name = f"ledger-{today().isoformat()}.xlsx"
-        rows = count_rows(scope)
-        if rows > current_app.config["LEDGER_BACKGROUND_ROWS"]:
-            job = start_export(self.ledger_source, request.query_string.decode(), rows, name, english, actor())
-            return redirect(url_for("LedgerJobView.job", token=job.token))
-        buffer = io.BytesIO()
-        write_ledger(buffer, scope, english=english, max_rows=current_app.config["LEDGER_MAX_ROWS"])
-        return Response(
-            buffer.getvalue(),
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
-
-
-# --- searchable lists ----------------------------------------------------------------------------------
-
-
-class CriterionFilter(BaseFilter):
-    """A list filter whose SQL comes from services.search; a value it does not know filters nothing."""
-
-    name = lazy_gettext("is")
-
-    @staticmethod
-    def criterion(value: str | None) -> Any:
-        return None
-
-    def apply(self, query: Any, value: Any) -> Any:
-        clause = self.criterion(value if isinstance(value, str) else None)
-        return query if clause is None else query.filter(clause)
-
-
-@dataclass(frozen=True)
-class ListFilter:
-    """One filter of a list: its label, its SQL, and its dropdown (None: a text box)."""
-
-    label: Any
-    criterion: Callable[[str | None], Any]
-    choices: Callable[[], list[tuple[str, str]]] | None = None
-    operator: Any = None  # None: "is"
-    placeholder: Any = ""
-
-    def field(self) -> Any:
-        if self.choices is None:
-            return StringField(self.label, render_kw={"class": "form-control", "placeholder": self.placeholder})
-        return SelectField(self.label, choices=[], render_kw={"class": "form-control"})
-
-    def filter_class(self) -> type[CriterionFilter]:
-        attributes = {"criterion": staticmethod(self.criterion), "name": self.operator or CriterionFilter.name}
-        return type("CriterionFilter", (CriterionFilter,), attributes)
-
-
-class SearchableListMixin:
-    """A FAB list whose filters are declared in `list_filters`: dropdowns of translated labels filled per request
-    from the user's scope, free text matched in SQL by services.search."""
-
-    list_filters: dict[str, ListFilter] = {}
-
-    def _init_properties(self) -> None:
-        # FAB's converter knows only model columns: let it build the others, then add ours (no warnings).
-        columns = list(self.search_columns)
-        self.search_columns = [c for c in columns if c not in self.list_filters]
-        super()._init_properties()
-        self.search_columns = columns
-        for column, spec in self.list_filters.items():
-            # FAB looks filters up by column in both maps (the search form and the URL's _flt_ arguments).
-            filters = [spec.filter_class()(column, self.datamodel)]
-            self._filters._search_filters[column] = filters
-            self._filters._all_filters[column] = filters
-
-    def _init_forms(self) -> None:
-        self.search_form_extra_fields = {column: spec.field() for column, spec in self.list_filters.items()}
-        super()._init_forms()
-
-    def _get_search_widget(self, form: Any = None, exclude_cols: Any = None, widgets: Any = None) -> Any:
-        widgets = widgets or {}
-        active = {f.column_name for f in self._filters.filters}
-        columns = []
-        for column in self.search_columns:
-            spec = self.list_filters.get(column)
-            if form is not None and spec is not None and spec.choices is not None:
-                form[column].choices = spec.choices()
-                # A dropdown of one choice (a banner's own region, a liaison's own department) says nothing.
-                if len(form[column].choices) < 2 and column not in active:
-                    continue
-            columns.append(column)
-        widgets["search"] = self.search_widget(
-            route_base=self.route_base,
-            form=form,
-            include_cols=columns,
-            exclude_cols=exclude_cols or [],
-            filters=self._filters,
-        )
-        return widgets
-
-
-def _enum_choices(enum: Any) -> Callable[[], list[tuple[str, str]]]:
-    return lambda: [(m.value, gettext(m.label)) for m in enum]
-
-
-def _warning_choices() -> list[tuple[str, str]]:
-    return [
-        (WarningLevel.RED.value, gettext(Light.RED.label)),
-        (WarningLevel.YELLOW.value, gettext(Light.YELLOW.label)),
-        (WarningLevel.ANY.value, gettext("Overdue or due soon")),
-        (WarningLevel.WEEK.value, gettext("Due this week")),
-        (WarningLevel.PAUSED.value, gettext(Light.PAUSED.label)),
-    ]
-
-
-def _region_choices() -> list[tuple[str, str]]:
-    return search.region_choices(scoped_regions())
-
-
-def _agent_choices() -> list[tuple[str, str]]:
-    return [
-        (i, name if active else gettext("%(name)s (inactive)", name=name))
-        for i, name, active in search.agent_choices(scoped_regions())
-    ]
-
-
-def _department_choices() -> list[tuple[str, str]]:
-    return search.department_choices(department_scope())
-
+from app.views.cells import case_link, date_cell, enum_label, light_badge, lights, pending_badge, phone
+from app.views.exports import LedgerExportMixin
+from app.views.lists import (
+    ListFilter,
+    SearchableListMixin,
+    agent_choices,
+    department_choices,
+    department_scope,
+    enum_choices,
+    region_choices,
+    warning_choices,
+)
+from app.views.timeline import case_step_labels, event_state, event_step, state_label
 
 SEARCH_HINT = lazy_gettext("Case no., enterprise, credit code or project code")
 
@@ -338,16 +77,16 @@ CASE_FILTERS = {
         lazy_gettext("Search"), search.case_matches, operator=lazy_gettext("contains"), placeholder=SEARCH_HINT
     ),
     "state": ListFilter(
-        lazy_gettext("State"), lambda v: search.enum_is(Case.state, CaseState, v), _enum_choices(CaseState)
+        lazy_gettext("State"), lambda v: search.enum_is(Case.state, CaseState, v), enum_choices(CaseState)
     ),
     "channel": ListFilter(
-        lazy_gettext("Channel"), lambda v: search.enum_is(Case.channel, Channel, v), _enum_choices(Channel)
+        lazy_gettext("Channel"), lambda v: search.enum_is(Case.channel, Channel, v), enum_choices(Channel)
     ),
-    "region": ListFilter(lazy_gettext("Region"), lambda v: search.id_is(Case.region_id, v), _region_choices),
-    "agent": ListFilter(lazy_gettext("Agent"), lambda v: search.id_is(Case.agent_id, v), _agent_choices),
+    "region": ListFilter(lazy_gettext("Region"), lambda v: search.id_is(Case.region_id, v), region_choices),
+    "agent": ListFilter(lazy_gettext("Agent"), lambda v: search.id_is(Case.agent_id, v), agent_choices),
     # An agent's desk: their cases and the new applications nobody has taken (what their queue and tiles count).
-    "desk": ListFilter(lazy_gettext("On the desk of"), search.on_desk, _agent_choices),
-    "warning": ListFilter(lazy_gettext("Warning"), search.case_warning, _warning_choices),
+    "desk": ListFilter(lazy_gettext("On the desk of"), search.on_desk, agent_choices),
+    "warning": ListFilter(lazy_gettext("Warning"), search.case_warning, warning_choices),
     "enterprise": ListFilter(
         lazy_gettext("Enterprise or credit code"), search.enterprise_matches, operator=lazy_gettext("contains")
     ),
@@ -360,7 +99,7 @@ CASE_FILTERS = {
         search.case_overdue,
         lambda: [(k.value, gettext(k.label)) for k in search.CASE_OVERDUE_KINDS],
     ),
-    "evaluation": ListFilter(lazy_gettext("Evaluation"), search.evaluated_as, _enum_choices(Satisfaction)),
+    "evaluation": ListFilter(lazy_gettext("Evaluation"), search.evaluated_as, enum_choices(Satisfaction)),
     "applied_in": ListFilter(lazy_gettext("Applied in (month)"), search.applied_in, placeholder="YYYY-MM"),
     "completed_in": ListFilter(lazy_gettext("Completed in (month)"), search.completed_in, placeholder="YYYY-MM"),
 }
@@ -417,13 +156,13 @@ class CaseView(SearchableListMixin, LedgerExportMixin, ModelView):
     order_columns = ["number", "state", "applied_on", "planned_end"]
     label_columns = CASE_LABELS
     formatters_columns = {
-        "ref": _case_link,
+        "ref": case_link,
         "applicant": _applicant_cell,
-        "state": _label(CaseState),
-        "channel": _label(Channel),
+        "state": enum_label(CaseState),
+        "channel": enum_label(Channel),
         "traffic": _case_light,
-        "planned_end": _date,
-        "applied_on": _date,
+        "planned_end": date_cell,
+        "applied_on": date_cell,
     }
     page_size = 25
 
@@ -436,18 +175,16 @@ ITEM_FILTERS = {
         placeholder=lazy_gettext("Item, case no., enterprise, credit code or project code"),
     ),
     "state": ListFilter(
-        lazy_gettext("State"), lambda v: search.enum_is(CaseItem.state, ItemState, v), _enum_choices(ItemState)
+        lazy_gettext("State"), lambda v: search.enum_is(CaseItem.state, ItemState, v), enum_choices(ItemState)
     ),
-    "stage": ListFilter(
-        lazy_gettext("Stage"), lambda v: search.enum_is(CaseItem.stage, Stage, v), _enum_choices(Stage)
-    ),
+    "stage": ListFilter(lazy_gettext("Stage"), lambda v: search.enum_is(CaseItem.stage, Stage, v), enum_choices(Stage)),
     "department": ListFilter(
-        lazy_gettext("Department"), lambda v: search.id_is(CaseItem.department_id, v), _department_choices
+        lazy_gettext("Department"), lambda v: search.id_is(CaseItem.department_id, v), department_choices
     ),
     "region": ListFilter(
-        lazy_gettext("Region"), lambda v: search.in_cases(search.id_is(Case.region_id, v)), _region_choices
+        lazy_gettext("Region"), lambda v: search.in_cases(search.id_is(Case.region_id, v)), region_choices
     ),
-    "warning": ListFilter(lazy_gettext("Warning"), search.item_warning, _warning_choices),
+    "warning": ListFilter(lazy_gettext("Warning"), search.item_warning, warning_choices),
     "enterprise": ListFilter(
         lazy_gettext("Enterprise or credit code"),
         lambda v: search.in_cases(search.enterprise_matches(v)),
@@ -512,14 +249,14 @@ class CaseItemView(SearchableListMixin, LedgerExportMixin, ModelView):
         "traffic": lazy_gettext("Urgency"),
     }
     formatters_columns = {
-        "case": _case_link,
-        "stage": _label(Stage),
-        "state": _label(ItemState),
+        "case": case_link,
+        "stage": enum_label(Stage),
+        "state": enum_label(ItemState),
         "traffic": lambda item: light_badge(lights().item(item)),
-        "planned_filing_on": _date,
-        "accepted_on": _date,
-        "due_on": _date,
-        "closed_on": _date,
+        "planned_filing_on": date_cell,
+        "accepted_on": date_cell,
+        "due_on": date_cell,
+        "closed_on": date_cell,
     }
     page_size = 50
 
@@ -647,7 +384,7 @@ class ProjectView(HistoryShowMixin, ServiceModelView):
     edit_columns = list(PROJECT_LABELS)
     label_columns = {**PROJECT_LABELS, "region": lazy_gettext("Region"), "enterprise": lazy_gettext("Enterprise")}
     formatters_columns = {
-        "category": _label(ProjectCategory),
+        "category": enum_label(ProjectCategory),
         "is_key_project": lambda v: gettext("Yes") if v else gettext("No"),
     }
 
@@ -656,57 +393,6 @@ class ProjectView(HistoryShowMixin, ServiceModelView):
 
 
 # --- the case page ---------------------------------------------------------------------------------------
-
-
-# A valid stand-in for the fields not under test when the application form is checked field by field.
-_SAMPLE_CREDIT_CODE = "91350100M000100Y43"
-
-
-def _refusal(check: Callable[[], Any]) -> str | None:
-    try:
-        check()
-    except DomainError as error:
-        return error_text(error)
-    return None
-
-
-def application_problems(values: Any) -> dict[str, str]:
-    """Every field of the application form the service would refuse, keyed by input name, all at once.
-
-    The service stops at the first refusal; the form runs the service's own checks one field at a time
-    (the other fields given valid stand-ins) so the applicant sees every mistake in one round.
-    """
-    problems: dict[str, str] = {}
-    groups = (
-        (
-            "enterprise",
-            case_service.clean_enterprise,
-            {"name": "-", "credit_code": _SAMPLE_CREDIT_CODE},
-            ENTERPRISE_LABELS,
-        ),
-        ("project", case_service.clean_project, {"name": "-"}, PROJECT_LABELS),
-    )
-    for prefix, clean, sample, labels in groups:
-        for key in labels:
-            probe = {**sample, key: values.get(f"{prefix}_{key}", "")}
-            text = _refusal(lambda c=clean, p=probe: c(p))
-            if text:
-                problems[f"{prefix}_{key}"] = text
-        # Rules across fields (this year's investment within the total) show at the later field, with the others:
-        # the fields already refused are stood in for.
-        whole = {**sample, **{k: values.get(f"{prefix}_{k}", "") for k in labels if f"{prefix}_{k}" not in problems}}
-        text = _refusal(lambda c=clean, w=whole: c(w))
-        target = f"{prefix}_planned_investment" if prefix == "project" else prefix + "_name"
-        if text and target not in problems:
-            problems[target] = text
-    if not values.get("project_category"):
-        problems["project_category"] = gettext("Choose a project category from the list.")
-    if values.get("channel", "") not in {c.value for c in Channel}:
-        problems["channel"] = gettext("Choose the channel the application came by.")
-    raw_date = values.get("applied_on", "")
-    if raw_date and form_date(raw_date) is None:
-        problems["applied_on"] = gettext("The date format is not correct (YYYY-MM-DD).")
-    return problems
 
 
 class CasePageView(BaseView):
@@ -752,7 +438,7 @@ class CasePageView(BaseView):
             light_badge=light_badge,
             case_actions=access.case_actions,
             item_actions=access.item_actions,
-            action_labels={**ACTION_LABELS, **LEAD_CASE_LABELS, **LINK_CASE_LABELS, **TYPICAL_CASE_LABELS},
+            action_labels=case_step_labels(),
             state_label=state_label,
             event_step=event_step,
             event_state=event_state,
@@ -953,7 +639,7 @@ class CasePageView(BaseView):
             values = MultiDict(links.application_values(link))
         problems: dict[str, str] = {}
         if request.method == "POST":
-            problems = application_problems(values)
+            problems = {name: error_text(e) for name, e in applications.office_problems(values).items()}
             if not problems:
                 try:
                     case = case_service.submit_application(
@@ -1012,72 +698,6 @@ class CasePageView(BaseView):
             return leads.load_lead(lead_id, user)
         except NotFound:
             abort(404)
-
-
-def job_ledger_scope(job: ExportJob, owner: Staff) -> LedgerScope:
-    """A background export's rows, rebuilt in a worker: its list's saved filters, its owner's scope as it is now."""
-    views = current_app.appbuilder.baseviews
-    view = next((v for v in views if isinstance(v, LedgerExportMixin) and v.ledger_source == job.source), None)
-    if not job.source or view is None:
-        raise JobCannotRun(UNKNOWN_SOURCE)
-    with current_app.test_request_context(query_string=job.params):
-        g.user = owner
-        return view.ledger_scope()
-
-
-def job_problem(job: ExportJob) -> str:
-    """Why a job failed, in the reader's language."""
-    if job.error == WORKER_LOST:
-        return gettext(
-            "The export was tried %(tries)s times and each time its worker stopped before it finished. "
-            "Export the ledger again; if it happens again, tell the administrator.",
-            tries=job.tries,
-        )
-    # A domain error's message, or an unexpected error's text as it was (gettext("") would be the catalog header).
-    return gettext(job.error) if job.error else ""
-
-
-EXPORT_EXPIRED_PAGE = (lazy_gettext("The export has expired"), lazy_gettext(ExportExpired.template))
-
-
-class LedgerJobView(BaseView):
-    """A background ledger export: progress while it runs, the download when it is done, until it expires."""
-
-    route_base = "/ledger"
-    default_view = "job"
-    base_permissions = ["can_job", "can_download"]
-
-    def _job(self, token: str) -> ExportJob:
-        try:
-            return job_for(token, actor())
-        except NotFound:
-            abort(404)
-
-    @expose("/jobs/<token>")
-    @has_access
-    def job(self, token: str) -> Any:
-        job = self._job(token)
-        expired = job_expired(job)
-        return self.render_template(
-            "cases/ledger_job.html",
-            title=gettext("Ledger export"),
-            job=job,
-            status="expired" if expired else job.status,
-            expires_at=job_expires_at(job),
-            problem=job_problem(job) if job.status == "failed" else "",
-        )
-
-    @expose("/jobs/<token>/download")
-    @has_access
-    def download(self, token: str) -> Any:
-        job = self._job(token)
-        try:
-            path = download_path(job)
-        except ExportExpired:
-            return render_error(410, EXPORT_EXPIRED_PAGE)
-        except ExportNotReady:
-            abort(404)
-        return send_file(path, as_attachment=True, download_name=job.file_name)
 
 
 QUEUE_ROWS = 200  # the most urgent first; the full lists are under 代办案件 and 案件事项

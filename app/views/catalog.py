@@ -37,20 +37,11 @@ from app.views.base import (
     run_service,
     scoped_regions,
 )
+from app.views.cells import enum_label
 
 
 def _choices(enum: Any) -> list[SelectChoice]:
     return [SelectChoice(member.value, lazy_gettext(member.label)) for member in enum]
-
-
-def _enum_label(enum: Any) -> Any:
-    def format_value(value: Any) -> str:
-        try:
-            return gettext(enum(value).label)
-        except ValueError:
-            return value or ""
-
-    return format_value
 
 
 def _yes_no(value: Any) -> str:
@@ -219,7 +210,7 @@ class CatalogChangeView(ModelView):
         "actor": _actor_or_setup,
         "old_value": _change_value,
         "new_value": _change_value,
-        "action": _enum_label(CatalogAction),
+        "action": enum_label(CatalogAction),
         "field": lambda value: str(HISTORY_FIELDS[value]) if value in HISTORY_FIELDS else (value or ""),
     }
 
@@ -305,9 +296,9 @@ class CatalogItemView(ServiceModelView):
         "updated_by": lazy_gettext("Changed by"),
     }
     formatters_columns = {
-        "stage": _enum_label(Stage),
-        "item_type": _enum_label(ItemType),
-        "fast_track": _enum_label(FastTrack),
+        "stage": enum_label(Stage),
+        "item_type": enum_label(ItemType),
+        "fast_track": enum_label(FastTrack),
         "allows_incomplete": _yes_no,
         "allows_commitment": _yes_no,
         "unpublished": _yes_no,

@@ -41,8 +41,8 @@ from app.views.base import (
     run_service,
     safe_next,
 )
-from app.views.cases import ListFilter, SearchableListMixin, _label, light_badge, lights
-from app.views.cases import _agent_choices as agent_choices
+from app.views.cells import enum_label, light_badge, lights
+from app.views.lists import ListFilter, SearchableListMixin, agent_choices
 
 
 def _review_link(review: JointReview) -> Markup:
@@ -69,7 +69,7 @@ class JointReviewView(ModelView):
         "state": lazy_gettext("State"),
         "chair": lazy_gettext("Chaired by"),
     }
-    formatters_columns = {"kind": _label(ReviewKind), "state": _label(ReviewState), "ref": _review_link}
+    formatters_columns = {"kind": enum_label(ReviewKind), "state": enum_label(ReviewState), "ref": _review_link}
     list_template = "coordination/list.html"
 
     @expose("/ledger")
@@ -120,7 +120,7 @@ class DecisionView(SearchableListMixin, ModelView):
     }
     formatters_columns = {
         "review": _review_link,
-        "state": _label(DecisionState),
+        "state": enum_label(DecisionState),
         "traffic": lambda d: light_badge(lights().light(d.due_on if d.state == "open" else None)),
     }
 

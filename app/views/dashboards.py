@@ -27,7 +27,7 @@ from app.services.dashboards import Board, Figure, Scope
 from app.services.roles import role_label
 from app.services.search import ItemProgress, WarningLevel
 from app.views.base import actor, full_name, scoped_regions
-from app.views.cases import light_badge, lights
+from app.views.cells import enum_label, light_badge, lights
 from app.views.charts import LIGHT_COLOURS, PALETTE, Chart, Series
 from app.views.reports import STATUS_LABELS
 
@@ -75,6 +75,8 @@ FIGURE_HINTS = {
 
 # --- links to the lists behind each value -----------------------------------------------------------------
 
+_case_state = enum_label(CaseState)
+
 
 def _filter_arg(view_name: str, column: str, kind: type) -> str:
     """FAB's query-string name of a list's built-in filter (`_flt_<index>_<column>`), looked up on the view."""
@@ -106,13 +108,6 @@ def decision_list(overdue: bool = False, desk: int | None = None) -> str:
     return _url("DecisionView.list", pairs)
 
 
-def _state_label(value: str) -> str:
-    try:
-        return gettext(CaseState(value).label)
-    except ValueError:
-        return value
-
-
 # --- supervisor ------------------------------------------------------------------------------------------
 
 
@@ -135,7 +130,7 @@ def cases_chart(scope: Scope) -> Chart:
         [name for _, name in regions],
         [
             Series(
-                _state_label(state),
+                _case_state(state),
                 [counts.get((rid, state)) for rid, _ in regions],
                 STATE_COLOURS.get(state),
                 urls=[case_list(region=rid, state=state) if (rid, state) in counts else None for rid, _ in regions],

@@ -33,17 +33,8 @@ from app.views.base import (
     safe_next,
     scoped_regions,
 )
-from app.views.cases import (
-    ListFilter,
-    SearchableListMixin,
-    _agent_choices,
-    _enum_choices,
-    _label,
-    _region_choices,
-    light_badge,
-    lights,
-    phone,
-)
+from app.views.cells import enum_label, light_badge, lights, phone
+from app.views.lists import ListFilter, SearchableListMixin, agent_choices, enum_choices, region_choices
 
 
 def _lead_link(lead: Lead) -> Markup:
@@ -93,13 +84,13 @@ LEAD_FILTERS = {
         placeholder=lazy_gettext("Enterprise, project or credit code"),
     ),
     "state": ListFilter(
-        lazy_gettext("State"), lambda v: search.enum_is(Lead.state, LeadState, v), _enum_choices(LeadState)
+        lazy_gettext("State"), lambda v: search.enum_is(Lead.state, LeadState, v), enum_choices(LeadState)
     ),
     "source": ListFilter(
-        lazy_gettext("Source"), lambda v: search.enum_is(Lead.source, LeadSource, v), _enum_choices(LeadSource)
+        lazy_gettext("Source"), lambda v: search.enum_is(Lead.source, LeadSource, v), enum_choices(LeadSource)
     ),
-    "owner": ListFilter(lazy_gettext("Followed by"), lambda v: search.id_is(Lead.owner_id, v), _agent_choices),
-    "region": ListFilter(lazy_gettext("Region"), lambda v: search.id_is(Lead.region_id, v), _region_choices),
+    "owner": ListFilter(lazy_gettext("Followed by"), lambda v: search.id_is(Lead.owner_id, v), agent_choices),
+    "region": ListFilter(lazy_gettext("Region"), lambda v: search.id_is(Lead.region_id, v), region_choices),
 }
 
 
@@ -142,8 +133,8 @@ class LeadView(SearchableListMixin, ModelView):
         "found_on": lazy_gettext("Found on"),
     }
     formatters_columns = {
-        "state": _label(LeadState),
-        "source": _label(LeadSource),
+        "state": enum_label(LeadState),
+        "source": enum_label(LeadSource),
         "ref": _lead_link,
         "expected_investment": _amount,
         "owner": lambda owner: (owner.first_name or "") + (owner.last_name or "") if owner else "",

@@ -30,7 +30,8 @@ from app.views.base import (
     safe_next,
     scoped_regions,
 )
-from app.views.cases import ListFilter, SearchableListMixin, _label
+from app.views.cells import enum_label
+from app.views.lists import ListFilter, SearchableListMixin
 
 
 class LinkScopeFilter(BaseFilter):
@@ -120,9 +121,9 @@ class CaseLinkView(SearchableListMixin, ModelView):
     formatters_columns = {
         "case": _case_cell,
         "counterpart": _case_cell,
-        "direction": _label(Direction),
+        "direction": enum_label(Direction),
         "target_region": lambda region: region.name if region else "",
-        "state": _label(LinkState),
+        "state": enum_label(LinkState),
         "linked_on": lambda d: d.isoformat() if d else "",
         "ended_on": lambda d: d.isoformat() if d else "",
     }

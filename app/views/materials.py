@@ -16,7 +16,7 @@ from app.services.case_loading import case_for
 from app.services.clock import today
 from app.services.lights import light_book
 from app.views.base import actor, form_date, form_version, run_service, safe_next
-from app.views.cases import light_badge
+from app.views.cells import light_badge
 
 
 def _back(case_id: int) -> Any:

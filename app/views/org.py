@@ -47,15 +47,9 @@ from app.services.clock import local_time
 from app.services.org import add_zone, update_region
 from app.services.roles import role_label
 from app.views.base import EagerInterface, ServiceModelView, actor, error_text, full_name, region_scope
+from app.views.cells import enum_label
 
 log = logging.getLogger(__name__)
-
-
-def _level_label(value: Any) -> str:
-    try:
-        return gettext(RegionLevel(value).label)
-    except ValueError:
-        return value or ""
 
 
 def _staff_count(count: int | None) -> Markup:
@@ -105,7 +99,7 @@ class RegionView(ServiceModelView):
         "parent": lazy_gettext("Parent region"),
         "active": lazy_gettext("Active"),
     }
-    formatters_columns = {"level": _level_label}
+    formatters_columns = {"level": enum_label(RegionLevel)}
 
     def fill_form(self, form: DynamicForm, item: Region | None = None) -> None:
         if item is None:

@@ -34,7 +34,8 @@ from app.views.base import (
     run_service,
     safe_next,
 )
-from app.views.cases import ListFilter, SearchableListMixin, _label
+from app.views.cells import enum_label
+from app.views.lists import ListFilter, SearchableListMixin
 
 
 class TypicalScope(BaseFilter):
@@ -73,7 +74,7 @@ def _stage_is(value: str | None) -> Any:
     return TypicalCase.case_id.in_(select(CaseItem.case_id).where(CaseItem.stage == value))
 
 
-def _region_choices() -> list[tuple[str, str]]:
+def region_choices() -> list[tuple[str, str]]:
     return search.region_choices(city_region_ids(actor()))
 
 
@@ -97,7 +98,7 @@ LABELS = {
     "updated_at": lazy_gettext("Last saved"),
 }
 SEARCH = ListFilter(lazy_gettext("Write-up title"), _title_matches, operator=lazy_gettext("contains"))
-REGION = ListFilter(lazy_gettext("Region"), lambda v: search.id_is(TypicalCase.region_id, v), _region_choices)
+REGION = ListFilter(lazy_gettext("Region"), lambda v: search.id_is(TypicalCase.region_id, v), region_choices)
 
 
 class AdoptedOnly(BaseFilter):
@@ -158,7 +159,7 @@ class TypicalWorkView(SearchableListMixin, ModelView):
     formatters_columns = {
         "ref": _writeup_link,
         "case": _case_cell,
-        "state": _label(TypicalState),
+        "state": enum_label(TypicalState),
         "submitted_on": display_value,
         "updated_at": display_value,
     }

@@ -31,7 +31,7 @@ from app.models.org import now
 from app.services import exports
 from app.services.clock import local_date
 from app.services.exports import cleanup_exports, queue_job, reclaim_jobs, run_job
-from app.views.cases import job_ledger_scope
+from app.views.exports import job_ledger_scope
 from tests.factories import bulk_cases
 from tests.snapshot import written_elsewhere
 
