@@ -39,11 +39,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     from app.api.auth import TokenApi
     from app.security import headers, permission_cache, sessions, signin
+    from app.security.manager import StaffSecurityManager, password_policy
     from app.views import guard_actions, register_context, register_public, register_views
     from app.views.errors import register_error_pages
     from app.views.exports import job_ledger_scope
     from app.views.home import HomeView
-    from app.views.org import StaffSecurityManager, password_policy
+    from app.views.org import SECURITY_VIEWS
 
     app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", password_policy)
     signin.configure_rate_limits(app)  # before FAB creates its limiter: Redis when REDIS_URL is set
@@ -51,8 +52,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config.BASE_DIR / "migrations"), render_as_batch=True)
     with app.app_context():
-        StaffSecurityManager.security_api = TokenApi  # the API's token door, handed to the security manager here
-        appbuilder = AppBuilder(security_manager_class=StaffSecurityManager, indexview=HomeView)
+        # The views and the API's token door are handed to the security manager here (it imports neither).
+        manager = StaffSecurityManager.with_views(security_api=TokenApi, **SECURITY_VIEWS)
+        appbuilder = AppBuilder(security_manager_class=manager, indexview=HomeView)
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
         api.register(appbuilder)  # the data API, beside the views

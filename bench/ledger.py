@@ -1,11 +1,13 @@
 """Ledger export benchmark: ours vs. the naive pandas+openpyxl baseline vs. the raw XlsxWriter floor.
 
-    python bench/ledger.py [--cases 20000] [--skip-pandas] [--db PATH]
+    python bench/ledger.py [--cases 20000] [--runs 5] [--skip-pandas] [--db PATH]
 
 Builds a SQLite database of N realistic cases (≈5 items each), then runs each contender in its own
-process (so each peak memory is its own) and prints times, peak memory, ratios, and one closing line:
-    ledger rows=<item rows> ours_s=… pandas_s=… floor_s=… vs_pandas=… vs_floor=… peak_mb=…
-vs_pandas = pandas_s / ours_s (target ≥ 2); vs_floor = (ours_s − query_s) / floor_s (target ≤ 1.3).
+process (so each peak memory is its own), `--runs` rounds, and prints each round and one closing line:
+    ledger runs=5 rows=… ours_s=… pandas_s=… floor_s=… vs_pandas=<median> vs_pandas_min/median/max=…
+           vs_floor=<median> vs_floor_min/median/max=… peak_mb=…
+vs_pandas = pandas_s / ours_s (target ≥ 2); vs_floor = (ours_s − query_s) / floor_s (target ≤ 1.3);
+each the median of the rounds.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -306,6 +309,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=20000)
     parser.add_argument("--db", help="reuse or keep this database file")
+    parser.add_argument("--runs", type=int, default=5, help="rounds of the three contenders; medians count")
     parser.add_argument("--skip-pandas", action="store_true", help="for very large N, where pandas needs GBs")
     parser.add_argument("--child", choices=["ours", "floor", "pandas"], help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -319,23 +323,38 @@ def main() -> None:
         start = time.perf_counter()
         rows = build(db_path, args.cases)
         print(f"built {args.cases} cases, {rows} items in {time.perf_counter() - start:.1f} s ({db_path})")
-    ours = measure("ours", db_path, workdir)
-    floor = measure("floor", db_path, workdir)
-    pandas = None if args.skip_pandas else measure("pandas", db_path, workdir)
+    rounds = []
+    for _ in range(args.runs):  # interleaved, so a busy minute of the machine falls on all three alike
+        ours = measure("ours", db_path, workdir)
+        floor = measure("floor", db_path, workdir)
+        pandas = None if args.skip_pandas else measure("pandas", db_path, workdir)
+        rounds.append((ours, floor, pandas))
+        print(
+            f"  run {len(rounds)}: ours {ours['seconds']:.2f} s (query {ours['query_s']:.2f} s, peak "
+            f"{ours['peak_mb']:.0f} MB, {ours['size_mb']:.1f} MB file), floor {floor['seconds']:.2f} s, pandas "
+            + (f"{pandas['seconds']:.2f} s (peak {pandas['peak_mb']:.0f} MB)" if pandas else "skipped")
+        )
+    vs_floor = [(o["seconds"] - o["query_s"]) / f["seconds"] for o, f, _ in rounds]
+    vs_pandas = [p["seconds"] / o["seconds"] for o, _, p in rounds if p]
+    ours_s = [o["seconds"] for o, _, _ in rounds]
+    floor_s = [f["seconds"] for _, f, _ in rounds]
+    pandas_s = f"{statistics.median(p['seconds'] for _, _, p in rounds if p):.2f}" if vs_pandas else "skipped"
     print(
-        f"ours   : {ours['seconds']:.2f} s (query alone {ours['query_s']:.2f} s), peak {ours['peak_mb']:.0f} MB, "
-        f"{ours['size_mb']:.1f} MB file, {ours['rows']} item rows"
+        f"ledger runs={len(rounds)} rows={rounds[0][0]['rows']} ours_s={statistics.median(ours_s):.2f} "
+        f"pandas_s={pandas_s} floor_s={statistics.median(floor_s):.2f} "
+        f"vs_pandas={_median(vs_pandas)} vs_pandas_min/median/max={_spread(vs_pandas)} "
+        f"vs_floor={_median(vs_floor)} vs_floor_min/median/max={_spread(vs_floor)} "
+        f"peak_mb={max(o['peak_mb'] for o, _, _ in rounds):.0f}"
     )
-    print(f"floor  : {floor['seconds']:.2f} s writing the same rows already computed, peak {floor['peak_mb']:.0f} MB")
-    if pandas:
-        print(f"pandas : {pandas['seconds']:.2f} s (read_sql + to_excel/openpyxl), peak {pandas['peak_mb']:.0f} MB")
-    vs_floor = (ours["seconds"] - ours["query_s"]) / floor["seconds"]
-    vs_pandas = pandas["seconds"] / ours["seconds"] if pandas else float("nan")
-    pandas_s = f"{pandas['seconds']:.2f}" if pandas else "skipped"
-    print(
-        f"ledger rows={ours['rows']} ours_s={ours['seconds']:.2f} pandas_s={pandas_s} floor_s={floor['seconds']:.2f} "
-        f"vs_pandas={vs_pandas:.2f} vs_floor={vs_floor:.2f} peak_mb={ours['peak_mb']:.0f}"
-    )
+
+
+def _median(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f}" if values else "nan"
+
+
+def _spread(values: list[float]) -> str:
+    """min/median/max of the runs: the noise of a shared machine stays visible."""
+    return f"{min(values):.2f}/{statistics.median(values):.2f}/{max(values):.2f}" if values else "-"
 
 
 if __name__ == "__main__":

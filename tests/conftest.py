@@ -16,6 +16,7 @@ from sqlalchemy import MetaData, select, text, update
 from werkzeug.security import generate_password_hash
 
 from app import create_app
+from app.domain.enums import RoleName
 from app.extensions import db
 from app.models import Region, Staff
 from app.services.roles import sync_roles
@@ -247,6 +248,24 @@ def region(app: Flask) -> Callable[[str], Region]:
         return found
 
     return find
+
+
+@pytest.fixture
+def other_banner_agent(app: Flask, password_hash: str) -> Staff:
+    """An agent of 伊金霍洛旗, a banner other than the demo cases' (达拉特旗)."""
+    user = Staff(
+        username="yjhl_agent",
+        email="yjhl_agent@test.invalid",
+        first_name="其其格",
+        last_name="",
+        active=True,
+        password=password_hash,
+        roles=[app.appbuilder.sm.find_role(RoleName.AGENT.value)],
+        region=db.session.scalar(select(Region).where(Region.code == "150627")),
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ from typing import Any
 from flask_babel import gettext
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
+from app.domain.coordination import DecisionState
 from app.domain.errors import N_
 from app.domain.workflow import ACTION_LABELS, CaseState, ItemState
-from app.texts import full_name
+from app.texts import enum_label, full_name
 
 MAX_PAGE_SIZE = 100
 # Ids and versions are INTEGER columns: 32 bits on PostgreSQL and MariaDB (PostgreSQL raises on a larger value).
@@ -30,13 +31,6 @@ N_("Not a valid list.")
 N_("Field may not be null.")
 N_("Unknown field.")
 N_("Must be one of: {choices}.")
-
-
-def _label(enum: Any, value: str | None) -> str:
-    try:
-        return gettext(enum(value).label) if value else ""
-    except ValueError:
-        return value or ""
 
 
 class Strict(Schema):
@@ -213,7 +207,7 @@ class ItemQuerySchema(PageQuerySchema):
 
 
 class DecisionQuerySchema(PageQuerySchema):
-    state = fields.String(validate=validate.OneOf(["open", "done", "cancelled"]))
+    state = fields.String(validate=validate.OneOf([s.value for s in DecisionState]))
 
 
 class DepartmentRefSchema(Schema):
@@ -241,7 +235,7 @@ class ItemSchema(Schema):
     department = fields.Nested(DepartmentRefSchema)
     stage = fields.String()
     state = fields.String()
-    state_label = fields.Function(lambda item: _label(ItemState, item.state))
+    state_label = fields.Function(lambda item: enum_label(ItemState)(item.state))
     time_limit_days = fields.Integer(allow_none=True)
     position = fields.Integer()
     planned_filing_on = fields.Date(allow_none=True)
@@ -286,7 +280,7 @@ class CaseSchema(Schema):
     channel = fields.String()
     channel_ref = fields.String()
     state = fields.String()
-    state_label = fields.Function(lambda case: _label(CaseState, case.state))
+    state_label = fields.Function(lambda case: enum_label(CaseState)(case.state))
     agent = fields.Nested(PersonSchema, allow_none=True)
     applied_on = fields.Date()
     accepted_on = fields.Date(allow_none=True)
@@ -346,7 +340,7 @@ class DecisionSchema(Schema):
     item_id = fields.Integer(allow_none=True)
     due_on = fields.Date(allow_none=True)
     state = fields.String()
-    state_label = fields.Function(lambda d: _decision_label(d.state))
+    state_label = fields.Function(lambda d: enum_label(DecisionState)(d.state))
     closed_on = fields.Date(allow_none=True)
     close_note = fields.String()
     version = fields.Integer()
@@ -364,12 +358,6 @@ class DecisionWithActionsSchema(DecisionSchema):
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value else None
-
-
-def _decision_label(state: str) -> str:
-    from app.domain.coordination import DecisionState
-
-    return _label(DecisionState, state)
 
 
 class PageSchema(Schema):

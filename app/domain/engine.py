@@ -91,10 +91,19 @@ def find_transition(
     return None
 
 
-def actions_for(table: Iterable[Transition], state: str, roles: Iterable[str]) -> list[Transition]:
-    """Rows from `state` that a user with `roles` may take, in table order (system-only rows never)."""
+def actions_for(
+    table: Iterable[Transition], state: str, roles: Iterable[str], record: Any = None, step: Step | None = None
+) -> list[Transition]:
+    """Rows from `state` that a user with `roles` may take, in table order (system-only rows never).
+
+    Given the record and a step (its date and the values the service adds), only the rows whose guard lets
+    the step through: the steps offered are the steps accepted, what the form asks for aside.
+    """
     wanted = {str(r) for r in roles} - {SYSTEM}
-    return [t for t in table if t.state == state and t.roles & wanted]
+    rows = [t for t in table if t.state == state and t.roles & wanted]
+    if record is None or step is None:
+        return rows
+    return [t for t in rows if t.guard is None or t.guard(record, step) is None]
 
 
 def refusal(transition: Transition, record: Any, step: Step, need_checks: Mapping[Any, Guard]) -> DomainError | None:

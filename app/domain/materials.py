@@ -232,15 +232,6 @@ def _an_original(row: Any, step: Step) -> DomainError | None:
     return ValidationError(N_("“%(name)s” is a copy: it stays in the case file and is not returned."), name=row.name)
 
 
-def offered(row: Any, action: str) -> bool:
-    """Whether a step is worth a button on this row: 返还 for originals only, 容缺 only where the catalog allows."""
-    if action == "return":
-        return row.form in ORIGINAL_FORMS
-    if action == "promise":
-        return may_defer(row)
-    return True
-
-
 def _promise_not_past(row: Any, step: Step) -> DomainError | None:
     promised = step.get("promised_on")
     if promised is not None and promised < step.on:

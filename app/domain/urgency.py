@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from app.domain.coordination import DecisionState
 from app.domain.enums import LabelledEnum
 from app.domain.errors import N_
 from app.domain.workflow import (
+    CASE_END_VALUES,
+    FILED_OPEN_ITEM_VALUES,
     NOT_FILED_ITEM_VALUES,
     OPEN_ITEM_VALUES,
     PAUSED_ITEM_VALUES,
+    STEP_LIMIT_VALUES,
     CaseState,
 )
 
@@ -30,9 +34,6 @@ class Overdue(LabelledEnum):
     DECISION = "decision"  # 议定事项超期
 
 
-# The agency's own steps that have a limit in working days, counted from the date the state began.
-STEP_LIMIT_STATES: tuple[CaseState, ...] = (CaseState.SUBMITTED, CaseState.ACCEPTED, CaseState.ENTRUSTED)
-STEP_LIMIT_VALUES = frozenset(s.value for s in STEP_LIMIT_STATES)
 # A local choice, changed by administrators (代办时限设置): accept within 2 working days of the
 # application, sign the entrustment within 3 of acceptance, fix the plan within 5 of the entrustment.
 DEFAULT_STEP_LIMITS: dict[CaseState, int] = {
@@ -40,8 +41,6 @@ DEFAULT_STEP_LIMITS: dict[CaseState, int] = {
     CaseState.ACCEPTED: 3,
     CaseState.ENTRUSTED: 5,
 }
-CASE_END_VALUES = frozenset({CaseState.PLANNED.value, CaseState.IN_PROGRESS.value})
-FILED_OPEN_ITEM_VALUES = OPEN_ITEM_VALUES - NOT_FILED_ITEM_VALUES
 
 
 def item_deadline(state: str, planned_filing_on: dt.date | None, due_on: dt.date | None) -> dt.date | None:
@@ -103,7 +102,7 @@ def case_overdue(
 
 def decision_deadline(state: str, due_on: dt.date | None) -> dt.date | None:
     """An open decision's deadline (议定事项 are tracked like items)."""
-    return due_on if state == "open" else None
+    return due_on if state == DecisionState.OPEN.value else None
 
 
 def decision_overdue(state: str, due_on: dt.date | None, today: dt.date) -> Overdue | None:

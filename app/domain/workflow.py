@@ -106,6 +106,14 @@ OPEN_CASE_STATES = (
 PLAN_CASE_STATES = (CaseState.ENTRUSTED, CaseState.PLANNED, CaseState.IN_PROGRESS)
 ITEM_WORK_CASE_STATES = (CaseState.PLANNED, CaseState.IN_PROGRESS)
 CLOSED_CASE_STATES = tuple(s for s in CaseState if s not in OPEN_CASE_STATES)
+# The agency's own steps that have a limit in working days, counted from the date the state began, and the
+# step that ends each (受理, 签约, 方案).
+STEP_LIMIT_STATES: tuple[CaseState, ...] = (CaseState.SUBMITTED, CaseState.ACCEPTED, CaseState.ENTRUSTED)
+STEP_ENDING: dict[CaseState, str] = {
+    CaseState.SUBMITTED: "accept",
+    CaseState.ACCEPTED: "entrust",
+    CaseState.ENTRUSTED: "plan",
+}
 
 OPEN_ITEM_STATES = (
     ItemState.PLANNED,
@@ -126,6 +134,10 @@ ITEM_WORK_CASE_VALUES = frozenset(s.value for s in ITEM_WORK_CASE_STATES)
 PAUSED_ITEM_VALUES = frozenset(s.value for s in PAUSED_ITEM_STATES)
 NOT_FILED_ITEM_VALUES = frozenset(s.value for s in NOT_FILED_ITEM_STATES)
 CLOSED_ITEM_VALUES = frozenset(s.value for s in ItemState) - OPEN_ITEM_VALUES
+FILED_OPEN_ITEM_VALUES = OPEN_ITEM_VALUES - NOT_FILED_ITEM_VALUES
+STEP_LIMIT_VALUES = frozenset(s.value for s in STEP_LIMIT_STATES)
+# A case runs against its planned end once the plan is fixed (超出计划办结日期).
+CASE_END_VALUES = ITEM_WORK_CASE_VALUES
 
 NEED_MESSAGES: dict[Need, str] = {
     Need.AGENT: N_("Name the agent who handles the case before signing the entrustment."),

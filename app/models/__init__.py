@@ -10,9 +10,7 @@ from app.models.cases import (
     CaseItem,
     Enterprise,
     Evaluation,
-    ExportJob,
     ItemPause,
-    MonthlyReport,
     Project,
     StepLimit,
 )
@@ -23,15 +21,17 @@ from app.models.coordination import (
     JointReview,
     ReviewParticipant,
     ReviewSubject,
-    TrainingAttendance,
-    TrainingPlan,
-    TrainingSession,
 )
 from app.models.counters import ChannelReference, NumberCounter
-from app.models.followup import CaseLink, Lead, LeadItem, LeadTask, TypicalCase, TypicalCaseVersion
+from app.models.exports import ExportJob
+from app.models.leads import Lead, LeadItem, LeadTask
+from app.models.links import CaseLink
 from app.models.materials import CaseMaterial, CatalogMaterial
 from app.models.org import Department, Region, Staff
+from app.models.reports import MonthlyReport
 from app.models.security import ServerSession, SignInFailure
+from app.models.training import TrainingAttendance, TrainingPlan, TrainingSession
+from app.models.typical import TypicalCase, TypicalCaseVersion
 
 __all__ = [
     "AssessmentWeights",

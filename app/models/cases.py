@@ -1,4 +1,4 @@
-"""Enterprises, projects and agency cases with their items, pauses, events and evaluation."""
+"""Enterprises, projects and agency cases with their items, pauses, events, step limits and evaluation."""
 
 from __future__ import annotations
 
@@ -261,46 +261,3 @@ class Evaluation(Model):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
 
     case: Mapped[Case] = relationship(back_populates="evaluation")
-
-
-class ExportJob(Model):
-    """A ledger export too large to wait for: it runs in the background and the user downloads it later."""
-
-    __tablename__ = "export_job"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(String(40), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="queued")
-    rows_total: Mapped[int] = mapped_column(Integer, default=0)
-    rows_done: Mapped[int] = mapped_column(Integer, default=0)
-    file_name: Mapped[str] = mapped_column(String(200), default="")
-    error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    # What a worker needs to run (or re-run) the job: the list it came from, that list's filter arguments
-    # and the language; how many workers have taken it, and when the one running it last showed it was alive.
-    source: Mapped[str] = mapped_column(String(40), default="")
-    params: Mapped[str] = mapped_column(Text, default="")
-    locale: Mapped[str] = mapped_column(String(8), default="zh")
-    tries: Mapped[int] = mapped_column(Integer, default=0)
-    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-
-
-class MonthlyReport(Model):
-    """One submitted version of a banner's monthly progress report; a resubmission adds a version."""
-
-    __tablename__ = "monthly_report"
-    __table_args__ = (UniqueConstraint("region_id", "month", "version"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
-    month: Mapped[dt.date] = mapped_column(Date, index=True)
-    version: Mapped[int] = mapped_column(Integer)
-    figures: Mapped[str] = mapped_column(Text)
-    problems: Mapped[str] = mapped_column(Text, default="")
-    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
-    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"))
-
-    region: Mapped[Region] = relationship()
-    submitted_by: Mapped[Staff | None] = relationship()

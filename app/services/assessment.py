@@ -58,8 +58,8 @@ from app.models import (
     Region,
     Staff,
 )
-from app.models.coordination import TrainingAttendance, TrainingPlan, TrainingSession
 from app.models.org import now
+from app.models.training import TrainingAttendance, TrainingPlan, TrainingSession
 from app.services.clock import local_date, stamp, today
 from app.services.ledger import LedgerStats, SheetWriter, cell_formats
 from app.services.reports import DEADLINE_DAY, deadline, status_of

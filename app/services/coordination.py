@@ -29,7 +29,7 @@ from app.domain.coordination import (
     ReviewKind,
     ReviewState,
 )
-from app.domain.engine import Step, actions_for
+from app.domain.engine import Step
 from app.domain.enums import RoleName, Stage
 from app.domain.errors import N_, Forbidden, NotFound, ValidationError
 from app.domain.ledger import EXCEL_MAX_ROWS
@@ -459,10 +459,15 @@ def department_decisions(actor: Staff) -> list[Decision]:
 
 
 def decision_actions(decision: Decision, actor: Staff) -> list[Any]:
-    roles = role_names(actor)
+    """The steps a department's liaison (or a convener) is offered on a decision."""
     if is_liaison_only(actor) and decision.department_id != actor.department_id:
         return []
-    return actions_for(DECISION_TRANSITIONS, decision.state, roles)
+    return engine.offered("decision", decision, actor)
+
+
+def review_actions(review: JointReview, actor: Staff) -> list[Any]:
+    """The steps the convener is offered on a meeting (holding it only from its date on)."""
+    return engine.offered("review", review, actor)
 
 
 # --- escalation -------------------------------------------------------------------------------------------

@@ -14,10 +14,11 @@ import datetime as dt
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
+from app.domain.coordination import DecisionState
 from app.domain.errors import N_, Forbidden, NotFound, UnknownCalendarYear, ValidationError
-from app.domain.urgency import DEFAULT_STEP_LIMITS, STEP_LIMIT_VALUES
+from app.domain.urgency import DEFAULT_STEP_LIMITS
 from app.domain.workdays import WorkCalendar
-from app.domain.workflow import OPEN_CASE_VALUES, CaseState, ItemState
+from app.domain.workflow import OPEN_CASE_VALUES, STEP_LIMIT_VALUES, CaseState, ItemState
 from app.extensions import db
 from app.models import Case, CaseItem, Decision, Evaluation, ItemPause, JointReview, Staff, StepLimit
 from app.models.org import now
@@ -218,7 +219,7 @@ def recalculate(first: dt.date, last: dt.date, actor: Staff | None) -> int:
         select(Decision)
         .join(JointReview, JointReview.id == Decision.review_id)
         .where(
-            Decision.state == "open",
+            Decision.state == DecisionState.OPEN.value,
             Decision.due_days.is_not(None),
             JointReview.held_on <= last,
             or_(Decision.due_on.is_(None), Decision.due_on >= first),

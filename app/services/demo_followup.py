@@ -14,7 +14,7 @@ from app.domain.links import Direction
 from app.domain.workflow import OPEN_CASE_VALUES
 from app.extensions import db
 from app.models import Case, Lead, Region, Staff, TypicalCase
-from app.models.followup import CaseLink
+from app.models.links import CaseLink
 from app.services.clock import today
 from app.services.leads import (
     add_task,

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app.domain.enums import RoleName
 from app.extensions import db
 from app.models import Region, Staff
-from app.models.coordination import TrainingPlan
+from app.models.training import TrainingPlan
 from app.services import training
 from app.services.clock import today
 from app.services.demo import DEMO_REGIONS

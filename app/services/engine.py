@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.domain.engine import SYSTEM, Context, Guard, Step, Transition, find_transition, refusal
+from app.domain.engine import SYSTEM, Context, Guard, Step, Transition, actions_for, find_transition, refusal
 from app.domain.enums import LabelledEnum
 from app.domain.errors import N_, DomainError, Forbidden, StaleRecord, ValidationError
 from app.extensions import db
@@ -165,6 +165,15 @@ def move(
     with committing(record):
         apply(machine, record, row, step, actor)
     return record
+
+
+def offered(
+    subject: str, record: Any, actor: Staff, values: Mapping[str, Any] | None = None, on: dt.date | None = None
+) -> list[Transition]:
+    """The steps a page offers `actor` on `record`: the rows `move` would take now, the form's inputs aside."""
+    machine = MACHINES[subject]
+    step = Step(on or today(), "", values or {}, actor.id)
+    return actions_for(machine.table, record.state, role_names(actor) - {SYSTEM}, record, step)
 
 
 def take(subject: str, record: Any, action: str, actor: Staff, step: Step) -> None:

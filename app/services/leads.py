@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.domain.engine import Step, actions_for
+from app.domain.engine import Step
 from app.domain.enums import RoleName
 from app.domain.errors import N_, DomainError, Forbidden, NotFound, ValidationError
 from app.domain.leads import (
@@ -398,7 +398,7 @@ def move_lead(lead_id: int, action: str, actor: Staff, on: dt.date | None = None
 
 def lead_actions(lead: Lead, actor: Staff) -> list[Any]:
     """The buttons the actor may press on the lead page (abandon, take up again)."""
-    return [t for t in actions_for(LEAD_TRANSITIONS, lead.state, role_names(actor)) if t.action in BUTTON_ACTIONS]
+    return [t for t in engine.offered("lead", lead, actor) if t.action in BUTTON_ACTIONS]
 
 
 def can_convert(lead: Lead, actor: Staff) -> bool:

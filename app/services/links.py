@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from app.domain.engine import Step, Transition, actions_for
+from app.domain.engine import Step, Transition
 from app.domain.enums import RoleName
 from app.domain.errors import N_, Forbidden, NotFound, ValidationError
 from app.domain.links import (
@@ -48,7 +48,7 @@ from app.domain.links import (
 from app.domain.workflow import OPEN_CASE_VALUES
 from app.extensions import db
 from app.models import Case, CaseEvent, Region, Staff
-from app.models.followup import CaseLink
+from app.models.links import CaseLink
 from app.services import engine
 from app.services.clock import today
 from app.services.engine import check_date, check_version, committing, record_event, touch
@@ -455,7 +455,7 @@ class CaseLinks:
 
 def _page_moves(link: CaseLink, actor: Staff) -> list[Transition]:
     """The moves of this link the actor may take, as the services will accept them (answers have their own page)."""
-    offered = actions_for(LINK_TRANSITIONS, link.state, role_names(actor))
+    offered = engine.offered("link", link, actor)
     return [t for t in offered if t.action not in ANSWERER_MOVES and _on_side(link, actor, t.action)]
 
 

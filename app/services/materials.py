@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.domain.engine import Step, Transition, actions_for
+from app.domain.engine import Step, Transition
 from app.domain.enums import RoleName
 from app.domain.errors import N_, Forbidden, NotFound, ValidationError
 from app.domain.lights import Light
@@ -38,7 +38,6 @@ from app.domain.materials import (
     clean_spec,
     may_defer,
     not_returned,
-    offered,
     promise_deadline,
     timeline_note,
 )
@@ -341,9 +340,7 @@ def panel(case: Case, actor: Staff, book: LightBook | None = None) -> CasePanel:
             MaterialLine(
                 row,
                 book.light(promise_deadline(row.state, row.promised_on)),
-                [t for t in actions_for(MATERIAL_TRANSITIONS, row.state, roles) if offered(row, t.action)]
-                if is_open
-                else [],
+                engine.offered(SUBJECT, row, actor),
             )
             for row in item.materials
         ]

@@ -34,8 +34,8 @@ from app.domain.training import (
 )
 from app.extensions import db
 from app.models import Department, Region, Staff
-from app.models.coordination import TrainingAttendance, TrainingPlan, TrainingSession
 from app.models.org import now
+from app.models.training import TrainingAttendance, TrainingPlan, TrainingSession
 from app.services.clock import today
 from app.services.engine import record_event
 from app.services.ledger import LedgerStats, SheetWriter, cell_formats

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, false, func, or_, select, true
 
-from app.domain.engine import Step, Transition, actions_for
+from app.domain.engine import Step, Transition
 from app.domain.enums import RegionLevel, RoleName
 from app.domain.errors import N_, Forbidden, NotFound, ValidationError
 from app.domain.typical import (
@@ -232,10 +232,7 @@ def move_writeup(
 
 def offered_actions(record: TypicalCase, actor: Staff) -> list[Transition]:
     """The steps `actor` is offered on `record`: the rows of their role whose region or level rule they meet."""
-    values = {"region_id": actor.region_id, "level": _region_level(actor)}
-    step = Step(today(), "", values, actor.id)
-    rows = actions_for(TYPICAL_TRANSITIONS, record.state, role_names(actor))
-    return [row for row in rows if row.guard is None or not isinstance(row.guard(record, step), Forbidden)]
+    return engine.offered(SUBJECT, record, actor, {"region_id": actor.region_id, "level": _region_level(actor)})
 
 
 def can_edit(record: TypicalCase, actor: Staff) -> bool:

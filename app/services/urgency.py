@@ -11,13 +11,17 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
 
-from app.domain.urgency import (
+from app.domain.coordination import DecisionState
+from app.domain.urgency import Overdue
+from app.domain.workflow import (
     CASE_END_VALUES,
     FILED_OPEN_ITEM_VALUES,
+    NOT_FILED_ITEM_VALUES,
+    OPEN_ITEM_VALUES,
+    PAUSED_ITEM_VALUES,
     STEP_LIMIT_VALUES,
-    Overdue,
+    CaseState,
 )
-from app.domain.workflow import NOT_FILED_ITEM_VALUES, OPEN_ITEM_VALUES, PAUSED_ITEM_VALUES, CaseState
 from app.extensions import db
 from app.models import Case, CaseItem, Decision
 
@@ -100,7 +104,7 @@ def overdue_counts(kinds: tuple[Overdue, ...], on: dt.date) -> list[Any]:
 
 def decision_overdue_sql(on: dt.date) -> ColumnElement[bool]:
     """Open decisions past their deadline on `on` (the rule of `decision_overdue`)."""
-    return and_(Decision.state == "open", Decision.due_on.is_not(None), Decision.due_on < on)
+    return and_(Decision.state == DecisionState.OPEN.value, Decision.due_on.is_not(None), Decision.due_on < on)
 
 
 def agent_desk_sql(staff_id: int) -> ColumnElement[bool]:

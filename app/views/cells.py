@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from flask import g, url_for
@@ -14,18 +13,7 @@ from app.domain.lights import Light
 from app.domain.privacy import mask_phone
 from app.services.lights import LightBook, light_book
 from app.services.scope import sees_full_phones
-
-
-def enum_label(enum: Any) -> Callable[[Any], str]:
-    """A formatter showing a stored value as its translated label (a value the enum no longer knows as it is)."""
-
-    def format_value(value: Any) -> str:
-        try:
-            return gettext(enum(value).label)
-        except ValueError:
-            return value or ""
-
-    return format_value
+from app.texts import enum_label  # noqa: F401  (the one formatter, offered to the views with the other cells)
 
 
 def phone(value: str | None) -> str:

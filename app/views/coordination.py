@@ -17,13 +17,11 @@ from sqlalchemy import select
 from app.domain.coordination import (
     ACTION_LABELS,
     REVIEW_DEPARTMENT_KINDS,
-    REVIEW_TRANSITIONS,
     ConvenedBy,
     DecisionState,
     ReviewKind,
     ReviewState,
 )
-from app.domain.engine import actions_for
 from app.domain.enums import RoleName, Stage
 from app.domain.errors import NotFound
 from app.extensions import db
@@ -121,7 +119,7 @@ class DecisionView(SearchableListMixin, ModelView):
     formatters_columns = {
         "review": _review_link,
         "state": enum_label(DecisionState),
-        "traffic": lambda d: light_badge(lights().light(d.due_on if d.state == "open" else None)),
+        "traffic": lambda d: light_badge(lights().light(d.due_on if d.state == DecisionState.OPEN.value else None)),
     }
 
 
@@ -184,7 +182,7 @@ class ReviewPageView(BaseView):
             title=review.topic,
             review=review,
             convener=convener,
-            review_actions=actions_for(REVIEW_TRANSITIONS, review.state, roles) if convener else [],
+            review_actions=coordination.review_actions(review, user) if convener else [],
             decision_actions={d.id: coordination.decision_actions(d, user) for d in review.decisions},
             action_labels=ACTION_LABELS,
             ReviewState=ReviewState,

@@ -16,7 +16,7 @@ from app.domain.errors import DomainError, NotFound
 from app.domain.links import ACTION_LABELS, Direction, LinkState
 from app.domain.workflow import CaseState
 from app.models import Case
-from app.models.followup import CaseLink
+from app.models.links import CaseLink
 from app.services import links, search
 from app.services.clock import today
 from app.services.search import enum_is

@@ -8,18 +8,15 @@ from typing import Any
 
 from flask import current_app, flash, request
 from flask_appbuilder import ModelView
-from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
 from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.security import views as fab_views
-from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
 from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -28,22 +25,14 @@ from wtforms.validators import ValidationError as WTFormsValidationError
 
 from app.domain.enums import RegionLevel
 from app.domain.errors import DomainError
-from app.domain.passwords import guessable, password_problems
+from app.domain.passwords import guessable
 from app.domain.privacy import mask_phone
 from app.extensions import db
 from app.models import Department, Region, Staff
-from app.models.org import now
-from app.security.limits import client_address
-from app.security.permission_cache import PermissionCacheMixin
 from app.security.signin import (
-    SessionSecurityMixin,
     UserSessionsMixin,
-    count_sign_in_failure,
-    forget_sign_in_failures,
-    sign_in_locked_until,
 )
 from app.services import org as org_service
-from app.services.clock import local_time
 from app.services.org import add_zone, update_region
 from app.services.roles import role_label
 from app.views.base import EagerInterface, ServiceModelView, actor, error_text, full_name, region_scope
@@ -404,64 +393,11 @@ class StaffUserView(UserSessionsMixin, UserDBModelView):
             raise ValueError(error_text(error)) from None
 
 
-def password_policy(password: str) -> None:
-    """FAB's password complexity hook: the policy of app.domain.passwords, in the user's language."""
-    problems = password_problems(password)
-    if problems:
-        raise PasswordComplexityValidationError(
-            gettext("The password needs %(what)s.", what=gettext(", ").join(gettext(p) for p in problems))
-        )
-
-
-class StaffSecurityManager(SessionSecurityMixin, PermissionCacheMixin, SecurityManager):
-    """FAB's security manager with the Staff user model and view, and a lockout after repeated failures."""
-
-    user_model = Staff
-    userdbmodelview = StaffUserView
-    rolemodelview = RoleModelView
-    userinfoeditview = UserInfoEditView
-    resetmypasswordview = ResetMyPasswordView
-    resetpasswordview = ResetPasswordView
-    userstatschartview = None  # draws with Google Charts, which an offline intranet cannot load
-
-    def register_views(self) -> None:
-        super().register_views()
-        # Groups mean nothing here (roles come from the role table in code): no menu entry for them.
-        security = self.appbuilder.menu.find("Security")
-        if security is not None:
-            items = [item for item in security.childs if item.name != "List Groups"]
-            while items and items[-1].name == "-":
-                items.pop()  # FAB's separator before the permission views config.py turns off
-            security.childs = items
-
-    def get_user_by_id(self, pk: int) -> Any:
-        """The user with their roles and groups in one query: every request loads them to check permissions."""
-        return self.session.get(self.user_model, pk, options=[joinedload(Staff.roles), joinedload(Staff.groups)])
-
-    def auth_user_db(self, username: str, password: str) -> Any:
-        user = (self.find_user(username=username) or self.find_user(email=username)) if username else None
-        # Names that are no active login are counted and locked alike: the answer never tells which names exist.
-        address = client_address()
-        until = sign_in_locked_until(username, user, now(), address)
-        if until is not None:
-            # Refused without even checking the password: guessing goes no faster while locked.
-            log.warning("sign-in refused: locked until %s", until.isoformat(timespec="minutes"))
-            flash(
-                gettext(
-                    "Too many failed sign-ins: this account is locked until %(at)s.",
-                    at=local_time(until).strftime("%H:%M"),
-                ),
-                "danger",
-            )
-            return None
-        signed_in = super().auth_user_db(username, password)
-        if signed_in is None:
-            count_sign_in_failure(username, password, user, now(), address)
-        else:
-            forget_sign_in_failures(username, address)
-        return signed_in
-
-    def update_user_auth_stat(self, user: Any, success: bool = True) -> None:
-        if not success:
-            user.last_failed_login = now()
-        super().update_user_auth_stat(user, success)
+# The views FAB's security manager shows for users, roles and passwords (handed to it by the app factory).
+SECURITY_VIEWS = {
+    "userdbmodelview": StaffUserView,
+    "rolemodelview": RoleModelView,
+    "userinfoeditview": UserInfoEditView,
+    "resetmypasswordview": ResetMyPasswordView,
+    "resetpasswordview": ResetPasswordView,
+}

@@ -9,13 +9,12 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext
 
-from app.domain.urgency import DEFAULT_STEP_LIMITS, STEP_LIMIT_STATES
-from app.domain.workflow import ACTION_LABELS, CaseState
+from app.domain.urgency import DEFAULT_STEP_LIMITS
+from app.domain.workflow import ACTION_LABELS, STEP_ENDING, STEP_LIMIT_STATES
 from app.services import deadlines
 from app.views.base import actor, run_service
 
 # The step each limited state waits for (its button in the case page).
-NEXT_STEP = {CaseState.SUBMITTED: "accept", CaseState.ACCEPTED: "entrust", CaseState.ENTRUSTED: "plan"}
 
 
 class StepLimitView(BaseView):
@@ -30,7 +29,7 @@ class StepLimitView(BaseView):
     def overview(self) -> Any:  # not "limits": FAB reserves that name for rate limits
         current = deadlines.step_limits()
         rows = [
-            (state, ACTION_LABELS[NEXT_STEP[state]], current[state.value], DEFAULT_STEP_LIMITS[state])
+            (state, ACTION_LABELS[STEP_ENDING[state]], current[state.value], DEFAULT_STEP_LIMITS[state])
             for state in STEP_LIMIT_STATES
         ]
         return self.render_template("settings/step_limits.html", title=gettext("Agency step limits"), rows=rows)

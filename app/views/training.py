@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.domain.errors import N_, DomainError, NotFound, ValidationError
 from app.domain.training import FIRST_YEAR, LAST_YEAR, AttendanceStatus
-from app.models.coordination import TrainingPlan
+from app.models.training import TrainingPlan
 from app.services import training
 from app.services.clock import today
 from app.services.roles import role_label

@@ -30,7 +30,7 @@ from app.models import (
     Project,
     Region,
 )
-from app.models.coordination import TrainingAttendance, TrainingPlan, TrainingSession
+from app.models.training import TrainingAttendance, TrainingPlan, TrainingSession
 from app.services import assessment
 
 D = dt.date

@@ -14,12 +14,7 @@ from app.extensions import db
 from app.models import Case, CaseItem
 from tests.factories import application_form
 
-
-@pytest.fixture(autouse=True)
-def fixed_today(app):
-    app.config["TODAY"] = "2026-11-27"
-    yield
-    app.config.pop("TODAY", None)
+pytestmark = pytest.mark.usefixtures("today_is")  # 2026-11-27
 
 
 def _application(**overrides):

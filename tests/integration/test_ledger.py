@@ -25,14 +25,10 @@ from app.models import Case
 from app.services.ledger import LedgerScope, region_scope_for, write_ledger
 from tests.factories import bulk_cases
 
-pytestmark = pytest.mark.every_engine  # ledger aggregates in each engine's SQL
-
-
-@pytest.fixture(autouse=True)
-def fixed_today(app):
-    app.config["TODAY"] = "2026-11-27"
-    yield
-    app.config.pop("TODAY", None)
+pytestmark = [
+    pytest.mark.every_engine,  # ledger aggregates in each engine's SQL
+    pytest.mark.usefixtures("today_is"),  # 2026-11-27
+]
 
 
 def _ledger(code="150621", max_rows=1_048_576, english=False, **scope):

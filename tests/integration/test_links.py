@@ -19,7 +19,7 @@ from app.domain.links import AlreadyLinked, AlreadyRequested, NotLinkable, TooMa
 from app.domain.roles import ROLE_PERMISSIONS
 from app.extensions import db
 from app.models import Case, CaseEvent, Department, Region, Staff
-from app.models.followup import CaseLink
+from app.models.links import CaseLink
 from app.services import demo_followup, links
 from app.services.cases import PlanLine, accept_case, entrust_case, fix_plan, plan_schedule
 from app.services.links import LinkRequest

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import Case, Region
-from app.models.followup import Lead
+from app.models.leads import Lead
 from app.views.base import out_of_range_argument, without_impossible_ids
 from tests.factories import apply
 

@@ -16,10 +16,9 @@ import sys
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Case, Region, Staff
+from app.models import Case
 from app.services import cases, paper
 from app.services.cases import PlanLine
 from tests.factories import CREDIT_CODE, ENTERPRISE, PROJECT, apply
@@ -373,27 +372,6 @@ def test_an_unknown_paper_is_not_found(login, staff):
 
 
 # --- who may print -----------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def other_banner_agent(app, password_hash):
-    """An agent of 伊金霍洛旗, a banner other than the case's (达拉特旗)."""
-    from flask import current_app
-
-    region = db.session.scalar(select(Region).where(Region.code == "150627"))
-    user = Staff(
-        username="yjhl_agent",
-        email="yjhl_agent@test.invalid",
-        first_name="其其格",
-        last_name="",
-        active=True,
-        password=password_hash,
-        roles=[current_app.appbuilder.sm.find_role("Agent")],
-        region=region,
-    )
-    db.session.add(user)
-    db.session.commit()
-    return user
 
 
 def test_another_regions_agent_gets_not_found(login, staff, other_banner_agent):

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.domain.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.models import Staff
-from app.models.coordination import TrainingAttendance, TrainingPlan
+from app.models.training import TrainingAttendance, TrainingPlan
 from app.services import training
 
 YEAR = 2026

@@ -7,14 +7,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from flask import current_app
 from sqlalchemy import func, select
 
-from app.domain.enums import RoleName
 from app.domain.errors import Forbidden, NotFound, StaleRecord, ValidationError
 from app.domain.typical import NotCityBureau
 from app.extensions import db
-from app.models import CaseEvent, Region, Staff, TypicalCase, TypicalCaseVersion
+from app.models import CaseEvent, TypicalCase, TypicalCaseVersion
 from app.services import demo_followup, typical
 from app.services.cases import accept_case
 from tests.factories import apply
@@ -23,25 +21,6 @@ D = dt.date
 pytestmark = pytest.mark.usefixtures("today_is")
 
 BODY = "一、基本情况\n光伏项目。\n二、难点问题\n取水指标。\n三、破解办法\n会商联审。\n四、取得成效\n提前开工。"
-
-
-@pytest.fixture
-def other_banner_agent(app, password_hash):
-    """An agent of 伊金霍洛旗, a banner other than the case's (达拉特旗)."""
-    region = db.session.scalar(select(Region).where(Region.code == "150627"))
-    user = Staff(
-        username="yjhl_agent",
-        email="yjhl_agent@test.invalid",
-        first_name="其其格",
-        last_name="",
-        active=True,
-        password=password_hash,
-        roles=[current_app.appbuilder.sm.find_role(RoleName.AGENT.value)],
-        region=region,
-    )
-    db.session.add(user)
-    db.session.commit()
-    return user
 
 
 def _accepted_case(staff):

@@ -16,6 +16,8 @@ from app.models import Case, CaseItem
 from app.services import cases
 from tests.factories import apply
 
+pytestmark = pytest.mark.usefixtures("today_is")  # 2026-11-27
+
 D = dt.date
 USERS = {
     RoleName.AGENT: "dlt_agent",
@@ -26,13 +28,6 @@ USERS = {
 # Rows only the system takes are set off by other moves: tested below, not offered to anyone.
 USER_CASE_ROWS = [t for t in CASE_TRANSITIONS if t.roles - {SYSTEM}]
 USER_ITEM_ROWS = [t for t in ITEM_TRANSITIONS if t.roles - {SYSTEM}]
-
-
-@pytest.fixture(autouse=True)
-def fixed_today(app):
-    app.config["TODAY"] = "2026-11-27"
-    yield
-    app.config.pop("TODAY", None)
 
 
 def _ready_case(staff, case_state, item_state):

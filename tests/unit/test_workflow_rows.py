@@ -141,3 +141,23 @@ def test_a_case_is_late_on_its_own_steps_and_past_its_planned_end():
     assert case_overdue("submitted", D(2026, 7, 3), None, D(2026, 7, 6)) is Overdue.AGENCY_STEP
     assert case_overdue("in_progress", None, D(2026, 11, 1), D(2026, 11, 2)) is Overdue.CASE_END
     assert case_overdue("completed", D(2026, 7, 3), D(2026, 11, 1), D(2026, 12, 1)) is None
+
+
+def test_the_steps_offered_on_an_item_are_those_its_guards_let_through():
+    step = Step(D(2026, 9, 25))
+    at_work = [t.action for t in actions_for(ITEM_TRANSITIONS, "planned", {"Agent"}, _item(case_state="planned"), step)]
+    signed = [
+        t.action for t in actions_for(ITEM_TRANSITIONS, "planned", {"Agent"}, _item(case_state="entrusted"), step)
+    ]
+    closed = [
+        t.action for t in actions_for(ITEM_TRANSITIONS, "planned", {"Agent"}, _item(case_state="completed"), step)
+    ]
+    assert at_work == ["prepare", "withdraw"]
+    assert signed == ["withdraw"]  # the plan is not fixed yet: only leaving the entrustment
+    assert closed == []
+    # Without the record, the rows of the role whatever the guards say (the queues' plain rows).
+    assert [t.action for t in actions_for(ITEM_TRANSITIONS, "planned", {"Agent"})] == ["prepare", "withdraw"]
+
+
+def test_no_case_row_has_a_guard_so_the_agent_queue_may_offer_by_role_alone():
+    assert [t.action for t in CASE_TRANSITIONS if t.guard is not None] == []
