@@ -21,7 +21,7 @@ from app.models import Case, CaseEvent, CaseItem, CatalogItem, Decision, Region,
 from app.security.sessions import end_sessions
 from app.services import cases
 from app.services.cases import PlanLine
-from tests.conftest import PASSWORD, make_app
+from tests.conftest import PASSWORD, make_app, shared_app
 from tests.factories import CREDIT_CODE, apply, project_code
 
 pytestmark = pytest.mark.every_engine  # JSON of each engine's numbers and dates
@@ -34,11 +34,10 @@ NEW_PASSWORD = "Brand-New-Pass-77"
 def web(app: Flask, database_url: str) -> Iterator[Flask]:
     """The app as clients meet it: its own instance, so each request has its own `g`; the app's questions may be
     answered at once (a person takes longer; the minimum fill time has its own test)."""
-    instance = make_app(database_url, PUBLIC_CHALLENGE_MIN_SECONDS=0)
+    instance = shared_app(database_url, PUBLIC_CHALLENGE_MIN_SECONDS=0)
     yield instance
     with instance.app_context():
         db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

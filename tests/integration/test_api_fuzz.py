@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, CaseItem, Decision
-from tests.conftest import PASSWORD, make_app
+from tests.conftest import PASSWORD, shared_app
 
 # Every check that judges one response against the spec. Left out: positive_data_acceptance (a schema-valid step
 # a business rule refuses is a 422 by design: a date before the previous step, a state that does not allow it)
@@ -50,11 +50,10 @@ MODELS = {"cases": Case, "items": CaseItem, "decisions": Decision}
 
 @pytest.fixture
 def web(demo_data: Flask, database_url: str) -> Iterator[Flask]:
-    instance = make_app(database_url)
+    instance = shared_app(database_url)
     yield instance
     with instance.app_context():
         db.session.remove()
-        db.engine.dispose()
 
 
 def _bearer(app: Flask, username: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import ServerSession, SignInFailure, Staff
 from app.models.org import now
 from app.security.sessions import end_sessions
-from tests.conftest import PASSWORD, make_app
+from tests.conftest import PASSWORD, make_app, shared_app
 
 pytestmark = pytest.mark.every_engine  # server-side sessions and token rows under each engine
 
@@ -70,11 +70,10 @@ def _user_form(user: Staff, **changes: object) -> dict[str, object]:
 def web(app: Flask, database_url: str) -> Iterator[Flask]:
     """The app as browsers meet it: its own instance, so each request has its own `g` (the `app` fixture keeps
     one app context open for the test's database work, and Flask-Login keeps the user in `g`)."""
-    instance = make_app(database_url)
+    instance = shared_app(database_url)
     yield instance
     with instance.app_context():
         db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture
