@@ -88,6 +88,8 @@ TRAFFIC_YELLOW_DAYS = int(os.environ.get("TRAFFIC_YELLOW_DAYS", 2))
 LEDGER_BACKGROUND_ROWS = int(os.environ.get("LEDGER_BACKGROUND_ROWS", 20000))
 # Rows per sheet before a ledger sheet continues on the next one (Excel's limit; tests set it small).
 LEDGER_MAX_ROWS = int(os.environ.get("LEDGER_MAX_ROWS", 1_048_576))
+# Lists count their rows up to this many and say “10,000+” past it (a full count grows with the table).
+LIST_COUNT_CAP = int(os.environ.get("LIST_COUNT_CAP", 10_000))
 
 # FAB's generic file-download route serves from here; nothing of ours stores files in it.
 UPLOAD_FOLDER = str(INSTANCE_DIR / "uploads")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, flash, g, request
+from flask import abort, current_app, flash, g, request
 from flask_appbuilder import ModelView
 from flask_appbuilder.baseviews import BaseModelView
 from flask_appbuilder.fields import QuerySelectField
@@ -18,6 +18,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.urltools import get_order_args, get_page_args, get_page_size_args
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from wtforms import DateField
@@ -137,6 +138,19 @@ class EagerInterface(SQLAInterface):
     def apply_all(self, query: Any, *args: Any, **kwargs: Any) -> Any:
         query = super().apply_all(query, *args, **kwargs)
         return query.options(*(self._load(path) for path in self.eager))
+
+    def query_count(self, query: Any, filters: Any = None, select_columns: Any = None) -> int:
+        """The rows a list holds, counted up to LIST_COUNT_CAP and no further: past it the list says “10,000+”.
+
+        FAB counts every row for its pagination: at 100,000 cases that `count(*)` was most of a list's SQL.
+        Counting a LIMITed subquery costs the same however large the table grows.
+        """
+        cap = int(current_app.config.get("LIST_COUNT_CAP", 10_000))
+        inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
+        rows = inner.with_entities(literal_column("1")).order_by(None).limit(cap + 1).subquery()
+        count = self.session.scalar(select(func.count()).select_from(rows)) or 0
+        g.list_count_capped = cap if count > cap else None
+        return min(count, cap)
 
     def _load(self, path: str) -> Any:
         """`selectinload` of a relation, or of a chain of them (`"item.region"`)."""
