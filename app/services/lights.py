@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 
 from app.domain.lights import Light, light_by_boundary, worst
-from app.domain.urgency import case_deadline, item_deadline, overdue_when_paused
+from app.domain.urgency import case_deadline, decision_deadline, item_deadline, overdue_when_paused
 from app.domain.workdays import WorkCalendar, yellow_boundary
 from app.domain.workflow import OPEN_CASE_VALUES, PAUSED_ITEM_VALUES
 from app.models import Case, CaseItem
@@ -27,6 +28,10 @@ class LightBook:
 
     def light(self, deadline: dt.date | None) -> Light:
         return light_by_boundary(deadline, self.today, self.boundary)
+
+    def decision(self, decision: Any) -> Light:
+        """An open decision's light from its due date (议定事项 are tracked like items); none once it is closed."""
+        return self.light(decision_deadline(decision.state, decision.due_on))
 
     def item(self, item: CaseItem) -> Light:
         return self.item_values(item.state, item.planned_filing_on, item.due_on)

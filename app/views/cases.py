@@ -19,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.domain.coordination import ACTION_LABELS as COORDINATION_LABELS
-from app.domain.coordination import DecisionState, ReviewState
+from app.domain.coordination import DecisionState, EscalationState, ReviewState
 from app.domain.enums import Stage
 from app.domain.errors import DomainError, NotFound
 from app.domain.lights import Light
@@ -28,6 +28,7 @@ from app.domain.urgency import due_pending
 from app.domain.workflow import (
     ACTION_LABELS,
     CASE_TRANSITIONS,
+    NOT_FILED_ITEM_VALUES,
     CaseState,
     Channel,
     ItemState,
@@ -466,6 +467,10 @@ class CasePageView(BaseView):
             can_escalate=not linked and coordination.can_escalate(case, user),
             ReviewState=ReviewState,
             DecisionState=DecisionState,
+            EscalationState=EscalationState,
+            NOT_FILED_ITEM_VALUES=NOT_FILED_ITEM_VALUES,
+            due_pending=due_pending,
+            pending_label=pending_badge(),
             phone=mask_phone if linked else phone,
             private=lambda text: case_service.private_text(case, user, text),
             today=today(),

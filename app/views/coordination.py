@@ -119,7 +119,7 @@ class DecisionView(SearchableListMixin, ModelView):
     formatters_columns = {
         "review": _review_link,
         "state": enum_label(DecisionState),
-        "traffic": lambda d: light_badge(lights().light(d.due_on if d.state == DecisionState.OPEN.value else None)),
+        "traffic": lambda d: light_badge(lights().decision(d)),
     }
 
 

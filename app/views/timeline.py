@@ -12,6 +12,8 @@ from flask_babel import gettext
 from app.domain.workflow import CaseState, ItemState
 from app.services.engine import MACHINES
 
+_WORDS: dict[str, tuple[dict[str, str], Any]] = {}  # by subject, made once the machines are all registered
+
 
 def case_step_labels() -> dict[str, str]:
     """Every step a case's own timeline may hold: the case's and items' moves, and those other records write there."""
@@ -22,10 +24,14 @@ def case_step_labels() -> dict[str, str]:
 
 
 def _words(subject: str) -> tuple[dict[str, str], Any]:
-    machine = MACHINES.get(subject) or MACHINES["case"]
-    if subject in ("case", "item"):
-        return case_step_labels(), machine.states
-    return dict(machine.labels), machine.states
+    """(step labels, state enum) of a subject; a subject without a machine reads as the case's own entries."""
+    if len(_WORDS) != len(MACHINES) + 1:  # machines register at import: rebuilt only if one came later
+        on_case = case_step_labels()
+        _WORDS.clear()
+        for name, machine in MACHINES.items():
+            _WORDS[name] = (on_case if name in ("case", "item") else dict(machine.labels), machine.states)
+        _WORDS[""] = (dict(MACHINES["case"].labels), MACHINES["case"].states)
+    return _WORDS.get(subject) or _WORDS[""]
 
 
 def event_step(event: Any) -> str:
