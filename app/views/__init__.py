@@ -35,6 +35,7 @@ from app.views.cases import (
 from app.views.catalog import CatalogChangeView, CatalogItemView
 from app.views.coordination import DecisionView, JointReviewView, ReviewPageView
 from app.views.exports import LedgerJobView
+from app.views.lists import table_rows
 from app.views.org import DepartmentView, RegionView
 from app.views.reports import MonthlyReportView
 from app.views.settings import StepLimitView
@@ -312,6 +313,7 @@ def register_context(app: Flask) -> None:
     app.jinja_env.filters["fromjson"] = json.loads
     app.jinja_env.filters["stamp"] = stamp  # every stored time on a page: the service's zone, to the minute
     app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.globals["table_rows"] = table_rows  # a list page's rows in one call (widgets/list.html)
 
     @app.context_processor
     def calendar_warning() -> dict[str, Any]:

