@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.domain.enums import DayKind, from_chinese
 from app.domain.errors import N_, FileRejected, Problem, ValidationError
-from app.domain.workdays import BUILTIN_YEARS, sparse_schedule, usual_days_off
+from app.domain.workdays import BUILTIN_YEARS, WorkCalendar, sparse_schedule, usual_days_off
 from app.extensions import db
 from app.models import CalendarDay, CalendarYear, Staff
 from app.models.org import now
@@ -57,7 +57,9 @@ def missing_next_year(today: dt.date, warn_from_month: int) -> int | None:
     if today.month < warn_from_month:
         return None
     year = today.year + 1
-    return None if work_calendar().knows_year(year) else year
+    # Every page asks: one row looked up, not the whole calendar loaded.
+    entered = frozenset(db.session.scalars(select(CalendarYear.year).where(CalendarYear.year == year)))
+    return None if WorkCalendar(entered_years=entered).knows_year(year) else year
 
 
 def set_day(day: dt.date, kind: DayKind, name: str, note: str, actor: Staff) -> CalendarDay:

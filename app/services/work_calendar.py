@@ -15,7 +15,9 @@ from app.models import CalendarDay, CalendarYear
 
 def work_calendar() -> WorkCalendar:
     """The calendar as entered now; load once and reuse for many computations."""
-    overrides = {d.day: d.kind == DayKind.WORKDAY.value for d in db.session.scalars(select(CalendarDay))}
+    # Plain rows, not ORM objects: every page with a light reads the whole table.
+    rows = db.session.execute(select(CalendarDay.day, CalendarDay.kind))
+    overrides = {day: kind == DayKind.WORKDAY.value for day, kind in rows}
     years = frozenset(db.session.scalars(select(CalendarYear.year)))
     return WorkCalendar(overrides=overrides, entered_years=years)
 
