@@ -222,7 +222,7 @@ def test_a_list_counts_up_to_its_cap_and_then_says_more_than_with_pages_up_to_th
     assert re.search(r"<strong>记录数目:</strong>\s*14\b", exact)  # 达拉特旗's ten running and four waiting
     app.config["LIST_COUNT_CAP"] = 12
     capped = _fresh(client).get("/caselist/list/?psize_CaseView=5").get_data(as_text=True)
-    assert re.search(r'list-count capped[^>]*>\s*<strong>记录数目:</strong>\s*多于 12', capped)
+    assert re.search(r"list-count capped[^>]*>\s*<strong>记录数目:</strong>\s*多于 12", capped)
     assert len(NUMBER.findall(capped)) == 5  # the page itself is whole
     assert "page_CaseView=2" in capped  # pages up to the cap: 12 rows counted, 5 a page
     items = _fresh(client).get("/caseitems/list/").get_data(as_text=True)
