@@ -150,7 +150,7 @@ class EagerInterface(SQLAInterface):
         rows = inner.with_entities(literal_column("1")).order_by(None).limit(cap + 1).subquery()
         count = self.session.scalar(select(func.count()).select_from(rows)) or 0
         g.list_count_capped = cap if count > cap else None
-        return min(count, cap)
+        return count  # at most cap + 1: the pages reach past the cap, so a full last page still has a next one
 
     def _load(self, path: str) -> Any:
         """`selectinload` of a relation, or of a chain of them (`"item.region"`)."""
