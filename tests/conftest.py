@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 from flask import Flask
@@ -24,6 +25,7 @@ from app.services.seeding import seed_demo, seed_reference
 from tests.snapshot import Snapshot
 
 PASSWORD = "Test-Password-42"
+T = TypeVar("T")
 # FAB's own tables that hold the permission model: synced once per database, kept between tests.
 KEEP_TABLES = {
     "alembic_version",
@@ -237,6 +239,22 @@ def demo_data(app: Flask, password_hash: str) -> Flask:
         db.session.remove()
         snapshot.restore()
     return app
+
+
+def snapshotted(app: Flask, name: str, build: Callable[[], T]) -> T:
+    """Data a module's tests all start from: built through the services the first time on each database, then
+    put back from a snapshot of its own (what `build` returns must outlive the session: ids, not records)."""
+    key = f"test_snapshot_{name}"
+    if key not in app.extensions:
+        made = build()
+        db.session.commit()
+        db.session.remove()
+        app.extensions[key] = (Snapshot(db.engine), made)
+        return made
+    snapshot, made = app.extensions[key]
+    db.session.remove()
+    snapshot.restore()
+    return made
 
 
 @pytest.fixture

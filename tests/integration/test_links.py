@@ -23,6 +23,7 @@ from app.models.links import CaseLink
 from app.services import demo_followup, links
 from app.services.cases import PlanLine, accept_case, entrust_case, fix_plan, plan_schedule
 from app.services.links import LinkRequest
+from tests.conftest import snapshotted
 from tests.factories import apply
 
 D = dt.date
@@ -63,9 +64,12 @@ def _agent_of(code: str, staff) -> Staff:
 
 
 @pytest.fixture
-def pair(staff):
-    """A 达拉特旗 case and a city case, not yet linked."""
-    return _planned(staff("dlt_agent"), "150621"), _planned(staff("agent"), "150600")
+def pair(app, staff):
+    """A 达拉特旗 case and a city case, not yet linked (built once per database, then put back)."""
+    ids = snapshotted(
+        app, "links_pair", lambda: (_planned(staff("dlt_agent"), "150621").id, _planned(staff("agent"), "150600").id)
+    )
+    return tuple(db.session.get(Case, i) for i in ids)
 
 
 def _ask(case: Case, region_code: str, agent: Staff, reference: str = "", **kw) -> CaseLink:

@@ -25,6 +25,7 @@ from app.models import Case, Department
 from app.services import cases, coordination
 from app.services.cases import PlanLine
 from app.services.coordination import ReviewPlan
+from tests.conftest import snapshotted
 from tests.factories import apply
 
 pytestmark = pytest.mark.every_engine  # row scope in SQL
@@ -75,6 +76,13 @@ def _meeting(staff, case: Case, topic: str, departments: list[Department]):
 
 @pytest.fixture
 def world(app, staff, today_is) -> World:
+    """The world built once per database (`snapshotted`), its cases read afresh for each test."""
+    ids = snapshotted(app, "scope_details_world", lambda: _build_world(staff))
+    db.session.expire_all()
+    return World(*(db.session.get(Case, i) for i in ids))
+
+
+def _build_world(staff) -> tuple[int, int, int, int]:
     agent, land_liaison, supervisor = staff("dlt_agent"), staff("dlt_liaison_land"), staff("dlt_supervisor")
     code = "2026-150621-44-01-900001"
     earlier = apply(agent, names=(LAND,), code=code, applied_on=D(2026, 8, 3))
@@ -102,8 +110,7 @@ def world(app, staff, today_is) -> World:
     cases.terminate_case(ended.id, agent, TERMINATION, D(2026, 9, 8))
 
     city = apply(staff("agent"), region_code="150600", name=CITY_PROJECT, applied_on=D(2026, 9, 1))
-    db.session.expire_all()
-    return World(db.session.get(Case, case.id), db.session.get(Case, earlier.id), ended, city)
+    return case.id, earlier.id, ended.id, city.id
 
 
 # --- the places ----------------------------------------------------------------------------------------------
