@@ -22,8 +22,8 @@ from app.models import CalendarDay
 from app.services import calendar as calendar_service
 from app.services.clock import today
 from app.services.tabular import read_table
+from app.texts import enum_label
 from app.views.base import DateInput, EagerInterface, ServiceModelView, actor, error_text, run_service
-from app.views.cells import enum_label
 
 
 class CalendarDayEditForm(DynamicForm):

@@ -44,6 +44,7 @@ from app.services.case_loading import case_for
 from app.services.clock import today
 from app.services.lights import case_lights
 from app.services.scope import is_liaison_only
+from app.texts import enum_label
 from app.views import page_parts
 from app.views.base import (
     EagerInterface,
@@ -57,7 +58,7 @@ from app.views.base import (
     safe_next,
     scoped_regions,
 )
-from app.views.cells import case_link, date_cell, enum_label, light_badge, lights, pending_badge, phone
+from app.views.cells import case_link, date_cell, light_badge, lights, pending_badge, phone
 from app.views.exports import LedgerExportMixin
 from app.views.lists import (
     ListFilter,

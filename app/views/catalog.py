@@ -27,6 +27,7 @@ from app.services import catalog as catalog_service
 from app.services.scope import is_admin
 from app.services.seeding import SERVICE_LEVELS
 from app.services.tabular import read_table
+from app.texts import enum_label
 from app.views.base import (
     EagerInterface,
     ServiceModelView,
@@ -37,7 +38,6 @@ from app.views.base import (
     run_service,
     scoped_regions,
 )
-from app.views.cells import enum_label
 
 
 def _choices(enum: Any) -> list[SelectChoice]:

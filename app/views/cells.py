@@ -1,4 +1,6 @@
-"""How one value shows in a list cell or a page: translated enum labels, urgency lights, badges, masked phones."""
+"""How one value shows in a list cell or a page: urgency lights, badges, masked phones, case links, dates.
+
+Stored states show through `app.texts.enum_label`, the one formatter the views and the API share."""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ from app.domain.lights import Light
 from app.domain.privacy import mask_phone
 from app.services.lights import LightBook, light_book
 from app.services.scope import sees_full_phones
-from app.texts import enum_label  # noqa: F401  (the one formatter, offered to the views with the other cells)
 
 
 def phone(value: str | None) -> str:

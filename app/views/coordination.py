@@ -29,6 +29,7 @@ from app.models import Case, CaseEvent, Decision, Department, JointReview
 from app.services import coordination, paper, search
 from app.services.clock import today
 from app.services.scope import role_names, visible_department_ids
+from app.texts import enum_label
 from app.views.base import (
     EagerInterface,
     actor,
@@ -39,7 +40,7 @@ from app.views.base import (
     run_service,
     safe_next,
 )
-from app.views.cells import enum_label, light_badge, lights
+from app.views.cells import light_badge, lights
 from app.views.lists import ListFilter, SearchableListMixin, agent_choices
 
 

@@ -26,8 +26,9 @@ from app.services.clock import today
 from app.services.dashboards import Board, Figure, Scope
 from app.services.roles import role_label
 from app.services.search import ItemProgress, WarningLevel
+from app.texts import enum_label
 from app.views.base import actor, full_name, scoped_regions
-from app.views.cells import enum_label, light_badge, lights
+from app.views.cells import light_badge, lights
 from app.views.charts import LIGHT_COLOURS, PALETTE, Chart, Series
 from app.views.reports import STATUS_LABELS
 

@@ -21,6 +21,7 @@ from app.models import Lead, Region
 from app.services import leads, search
 from app.services.clock import today
 from app.services.scope import role_names
+from app.texts import enum_label
 from app.views.base import (
     EagerInterface,
     actor,
@@ -33,7 +34,7 @@ from app.views.base import (
     safe_next,
     scoped_regions,
 )
-from app.views.cells import enum_label, light_badge, lights, phone
+from app.views.cells import light_badge, lights, phone
 from app.views.lists import ListFilter, SearchableListMixin, agent_choices, enum_choices, region_choices
 
 

@@ -20,6 +20,7 @@ from app.models.links import CaseLink
 from app.services import links, search
 from app.services.clock import today
 from app.services.search import enum_is
+from app.texts import enum_label
 from app.views.base import (
     EagerInterface,
     actor,
@@ -30,7 +31,6 @@ from app.views.base import (
     safe_next,
     scoped_regions,
 )
-from app.views.cells import enum_label
 from app.views.lists import ListFilter, SearchableListMixin
 
 

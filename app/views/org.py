@@ -35,8 +35,8 @@ from app.security.signin import (
 from app.services import org as org_service
 from app.services.org import add_zone, update_region
 from app.services.roles import role_label
+from app.texts import enum_label
 from app.views.base import EagerInterface, ServiceModelView, actor, error_text, full_name, region_scope
-from app.views.cells import enum_label
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from app.models import Case, CaseItem, TypicalCase
 from app.services import search, typical
 from app.services.case_loading import case_for
 from app.services.scope import city_region_ids
+from app.texts import enum_label
 from app.views.base import (
     EagerInterface,
     actor,
@@ -34,7 +35,6 @@ from app.views.base import (
     run_service,
     safe_next,
 )
-from app.views.cells import enum_label
 from app.views.lists import ListFilter, SearchableListMixin
 
 
